@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using PdServe.Engine.Cache;
+using PdServe.Engine.Model;
+using PdServe.Engine.Sampling;
+using static TorchSharp.torch;
+
+namespace PdServe.Engine.Generation;
+
+/// <summary>
+/// Continuous batching over one model. A single engine thread owns the model and the KV cache and loops:
+/// drop cancelled sequences, prefill waiting prompts into free slots (within a token budget), then run one
+/// decode step for every live sequence. Sequences join and leave between steps; live sequences always occupy
+/// cache slots 0..B-1 so a step's matrix products and attention run over the whole batch at once.
+/// </summary>
+public sealed class InferenceEngine : IDisposable
+{
+    private readonly CausalLm model;
+    private readonly KvCache cache;
+    private readonly IReadOnlySet<int> eosTokenIds;
+    private readonly ConcurrentQueue<PendingRequest> submitted = new();
+    private readonly LinkedList<PendingRequest> waiting = new();
+    private readonly List<RunningSequence> running = [];
+    private readonly AutoResetEvent wake = new(false);
+    private readonly Thread loop;
+    private volatile bool stopping;
+
+    public InferenceEngine(CausalLm model, IEnumerable<int> eosTokenIds, EngineOptions? options = null)
+    {
+        this.model = model;
+        Options = options ?? new EngineOptions();
+        if (Options.MaxBatchSize < 1) throw new ArgumentException("MaxBatchSize must be at least 1");
+        MaxContextTokens = Math.Min(Options.MaxContextTokens, model.Config.MaxPositionEmbeddings);
+        this.eosTokenIds = eosTokenIds.ToHashSet();
+        cache = model.CreateCache(Options.MaxBatchSize, MaxContextTokens);
+        loop = new Thread(Run) { IsBackground = true, Name = "pdserve-engine" };
+        loop.Start();
+    }
+
+    public EngineOptions Options { get; }
+    public int MaxContextTokens { get; }
+    public CausalLm Model => model;
+    /// <summary>Sequences in the running batch (approximate when read from another thread).</summary>
+    public int RunningCount => Volatile.Read(ref runningCount);
+    private int runningCount;
+
+    /// <summary>
+    /// Queues a request and returns the stream of its tokens. Throws <see cref="ArgumentException"/> at once for
+    /// an invalid request. Cancelling <paramref name="cancellation"/> frees the request's KV before the next step.
+    /// </summary>
+    public ChannelReader<GeneratedToken> Submit(GenerationRequest request, CancellationToken cancellation = default)
+    {
+        ObjectDisposedException.ThrowIf(stopping, this);
+        Validate(request);
+        var pending = new PendingRequest(request, cancellation);
+        submitted.Enqueue(pending);
+        if (cancellation.CanBeCanceled) cancellation.Register(() => wake.Set());
+        wake.Set();
+        return pending.Reader;
+    }
+
+    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(GenerationRequest request,
+        [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        ChannelReader<GeneratedToken> stream = Submit(request, cancellation);
+        await foreach (GeneratedToken token in stream.ReadAllAsync(cancellation)) yield return token;
+    }
+
+    private void Validate(GenerationRequest request)
+    {
+        int vocab = model.Config.VocabSize;
+        if (request.PromptTokenIds.Count == 0) throw new ArgumentException("the prompt has no tokens");
+        foreach (int id in request.PromptTokenIds)
+        {
+            if (id < 0 || id >= vocab) throw new ArgumentException($"prompt token id {id} is outside the vocabulary [0, {vocab})");
+        }
+        if (request.PromptTokenIds.Count >= MaxContextTokens)
+            throw new ArgumentException(
+                $"the prompt has {request.PromptTokenIds.Count} tokens; this engine's context is {MaxContextTokens} tokens");
+        if (request.SampleCount < 1 || request.SampleCount > Options.MaxBatchSize)
+            throw new ArgumentException($"n must be between 1 and {Options.MaxBatchSize}, got {request.SampleCount}");
+        request.Sampling.Validate(vocab);
+    }
+
+    private void Run()
+    {
+        while (!stopping)
+        {
+            while (submitted.TryDequeue(out PendingRequest? pending)) waiting.AddLast(pending);
+            DropCancelled();
+            if (waiting.Count == 0 && running.Count == 0)
+            {
+                wake.WaitOne();
+                continue;
+            }
+            try
+            {
+                AdmitWaiting();
+                if (running.Count > 0) DecodeOnce();
+            }
+            catch (Exception error)
+            {
+                FailAll(error);
+            }
+            Volatile.Write(ref runningCount, running.Count);
+        }
+        FailAll(new ObjectDisposedException(nameof(InferenceEngine)));
+    }
+
+    private void DropCancelled()
+    {
+        for (var node = waiting.First; node is not null;)
+        {
+            var next = node.Next;
+            if (node.Value.IsCancelled)
+            {
+                node.Value.Complete();
+                waiting.Remove(node);
+            }
+            node = next;
+        }
+        Release(running.Where(s => s.Request.IsCancelled).ToList());
+    }
+
+    private void AdmitWaiting()
+    {
+        int budget = Options.PrefillTokensPerStep;
+        bool admittedAny = false;
+        while (waiting.First is { } node)
+        {
+            PendingRequest pending = node.Value;
+            int promptLength = pending.Request.PromptTokenIds.Count;
+            if (running.Count + pending.Request.SampleCount > Options.MaxBatchSize) break;
+            if (admittedAny && promptLength > budget) break;
+            waiting.RemoveFirst();
+            budget -= promptLength;
+            admittedAny = true;
+            try
+            {
+                Prefill(pending);
+            }
+            catch (Exception error)
+            {
+                // A failure in one prompt fails that request only.
+                Release(running.Where(s => s.Request == pending).ToList());
+                pending.Complete(error);
+            }
+        }
+    }
+
+    private void Prefill(PendingRequest pending)
+    {
+        GenerationRequest request = pending.Request;
+        int firstSlot = running.Count;
+        using var scope = NewDisposeScope();
+        Tensor logits = model.Prefill(request.PromptTokenIds, cache, firstSlot);
+        ulong seed = request.Sampling.Seed ?? (ulong)Random.Shared.NextInt64();
+        var samples = new List<RunningSequence>();
+        for (int i = 0; i < request.SampleCount; i++)
+        {
+            // One prefill serves all n samples: each gets a copy of the prompt's KV.
+            cache.CopySlot(firstSlot, firstSlot + i);
+            var sequence = new RunningSequence(pending, i, new SequenceSampler(request.Sampling, seed + (ulong)i))
+            {
+                Slot = firstSlot + i,
+            };
+            samples.Add(sequence);
+            running.Add(sequence);
+        }
+        Tensor batchLogits = logits.unsqueeze(0).expand(request.SampleCount, -1);
+        Accept(samples, Sampler.Sample(batchLogits, samples.Select(s => s.Sampler).ToArray()));
+    }
+
+    private void DecodeOnce()
+    {
+        using var scope = NewDisposeScope();
+        var tokens = running.Select(s => s.LastToken).ToArray();
+        var positions = running.Select(s => s.LastTokenPosition).ToArray();
+        Tensor logits = model.DecodeStep(tokens, positions, cache);
+        Accept(running.ToList(), Sampler.Sample(logits, running.Select(s => s.Sampler).ToArray()));
+    }
+
+    /// <summary>Records each sequence's new token, streams it, and releases the sequences that finished.</summary>
+    private void Accept(IReadOnlyList<RunningSequence> sequences, IReadOnlyList<SampledToken> sampled)
+    {
+        var finished = new List<RunningSequence>();
+        for (int i = 0; i < sequences.Count; i++)
+        {
+            RunningSequence sequence = sequences[i];
+            SampledToken token = sampled[i];
+            sequence.LastToken = token.TokenId;
+            sequence.GeneratedCount++;
+            FinishReason? finish = FinishOf(sequence, token.TokenId);
+            sequence.Request.Emit(new GeneratedToken(sequence.SampleIndex, token, finish));
+            if (finish is not null) finished.Add(sequence);
+        }
+        Release(finished);
+    }
+
+    private FinishReason? FinishOf(RunningSequence sequence, int token)
+    {
+        SamplingParams sampling = sequence.Request.Request.Sampling;
+        if (!sampling.IgnoreEos && eosTokenIds.Contains(token)) return FinishReason.Stop;
+        if (sampling.StopTokenIds.Contains(token)) return FinishReason.Stop;
+        if (sequence.GeneratedCount >= sampling.MaxTokens) return FinishReason.Length;
+        // The next step would feed this token at LastTokenPosition; it needs a cache entry there.
+        if (sequence.LastTokenPosition + 1 >= MaxContextTokens) return FinishReason.Length;
+        return null;
+    }
+
+    /// <summary>Frees the sequences' slots and moves the highest live slots into the holes, keeping 0..B-1 dense.</summary>
+    private void Release(IReadOnlyCollection<RunningSequence> leaving)
+    {
+        if (leaving.Count == 0) return;
+        foreach (RunningSequence sequence in leaving)
+        {
+            running.Remove(sequence);
+            cache.Clear(sequence.Slot);
+            sequence.Dispose();
+            if (--sequence.Request.UnfinishedSamples == 0) sequence.Request.Complete();
+        }
+        int liveCount = running.Count;
+        var occupied = running.Select(s => s.Slot).ToHashSet();
+        var holes = new Queue<int>(Enumerable.Range(0, liveCount).Where(slot => !occupied.Contains(slot)));
+        foreach (RunningSequence sequence in running.Where(s => s.Slot >= liveCount).ToList())
+        {
+            int hole = holes.Dequeue();
+            cache.CopySlot(sequence.Slot, hole);
+            cache.Clear(sequence.Slot);
+            sequence.Slot = hole;
+        }
+        running.Sort((a, b) => a.Slot.CompareTo(b.Slot));
+    }
+
+    private void FailAll(Exception error)
+    {
+        foreach (PendingRequest pending in running.Select(s => s.Request).Distinct().Concat(waiting).ToList())
+            pending.Complete(error);
+        foreach (RunningSequence sequence in running)
+        {
+            cache.Clear(sequence.Slot);
+            sequence.Dispose();
+        }
+        running.Clear();
+        waiting.Clear();
+    }
+
+    public void Dispose()
+    {
+        if (stopping) return;
+        stopping = true;
+        wake.Set();
+        loop.Join();
+        while (submitted.TryDequeue(out PendingRequest? pending)) pending.Complete(new ObjectDisposedException(nameof(InferenceEngine)));
+        cache.Dispose();
+        wake.Dispose();
+    }
+}

@@ -1,0 +1,19 @@
+using System.Threading.Channels;
+
+namespace PdServe.Engine.Generation;
+
+/// <summary>A submitted request: its output channel, its cancellation, and how many of its samples still run.</summary>
+internal sealed class PendingRequest(GenerationRequest request, CancellationToken cancellation)
+{
+    private readonly Channel<GeneratedToken> output = Channel.CreateUnbounded<GeneratedToken>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    public GenerationRequest Request { get; } = request;
+    public CancellationToken Cancellation { get; } = cancellation;
+    public ChannelReader<GeneratedToken> Reader => output.Reader;
+    public int UnfinishedSamples { get; set; } = request.SampleCount;
+    public bool IsCancelled => Cancellation.IsCancellationRequested;
+
+    public void Emit(GeneratedToken token) => output.Writer.TryWrite(token);
+    public void Complete(Exception? error = null) => output.Writer.TryComplete(error);
+}

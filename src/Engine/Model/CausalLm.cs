@@ -1,0 +1,204 @@
+using PdServe.Engine.Cache;
+using PdServe.Engine.Loading;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using Names = PdServe.Engine.Loading.LlamaTensorNames;
+
+namespace PdServe.Engine.Model;
+
+/// <summary>
+/// A Llama-family decoder-only language model (Llama, Mistral, Qwen2) holding only the blocks its stage runs.
+/// Three entry points: <see cref="Forward"/> over whole sequences (training, evaluation, reference checks),
+/// <see cref="Prefill"/> of one prompt into a cache slot, and <see cref="DecodeStep"/> for a batch of slots.
+/// </summary>
+public sealed class CausalLm : nn.Module
+{
+    private readonly Parameter embedding;
+    private readonly ModuleList<DecoderBlock> blocks;
+    private readonly RmsNorm finalNorm;
+    private readonly Projection? lmHead;
+    private readonly RotaryEmbedding rope;
+
+    private CausalLm(ModelConfig config, LayerPlan plan, ModelLoadOptions options, Parameter embedding,
+        IEnumerable<DecoderBlock> blocks, RmsNorm finalNorm, Projection? lmHead) : base(nameof(CausalLm))
+    {
+        Config = config;
+        Plan = plan;
+        DecodeDtype = options.DecodeDtype;
+        PrefillDtype = options.PrefillDtype;
+        this.embedding = embedding;
+        Blocks = blocks.ToArray();
+        this.blocks = new ModuleList<DecoderBlock>(Blocks.ToArray());
+        this.finalNorm = finalNorm;
+        this.lmHead = lmHead;
+        rope = new RotaryEmbedding(config);
+        RegisterComponents();
+    }
+
+    public ModelConfig Config { get; }
+    public LayerPlan Plan { get; }
+    public ScalarType DecodeDtype { get; }
+    public ScalarType PrefillDtype { get; }
+    public IReadOnlyList<DecoderBlock> Blocks { get; }
+    public Tensor EmbeddingWeight => embedding;
+    public RmsNorm FinalNorm => finalNorm;
+    /// <summary>The output projection, or null when it is tied to the embedding.</summary>
+    public Projection? LmHead => lmHead;
+
+    public static CausalLm Load(ModelConfig config, IWeightSource weights, ModelLoadOptions options)
+    {
+        var plan = new LayerPlan(config.NumLayers, options.SkippedBlocks);
+        using var noGrad = no_grad();
+        var progress = new LoadProgress(options.Progress, 3 + plan.RunBlocks.Count);
+        ScalarType dtype = options.DecodeDtype;
+        ScalarType? alternate = options.PrefillDtype == dtype ? null : options.PrefillDtype;
+        long hidden = config.HiddenSize, headDim = config.HeadDim;
+        long qRows = config.NumHeads * headDim, kvRows = config.NumKvHeads * headDim;
+
+        var embedding = new Parameter(weights.Load(Names.Embedding, [config.VocabSize, hidden], dtype), requires_grad: false);
+        progress.Advance();
+
+        var loaded = new List<DecoderBlock>();
+        foreach (int b in plan.RunBlocks)
+        {
+            Tensor LoadBlock(string name, params long[] shape) => weights.Load(name, shape, dtype);
+            Tensor? Bias(string name, long rows, bool present) => present ? LoadBlock(name, rows) : null;
+
+            Tensor qkvWeight = cat([
+                LoadBlock(Names.QProj(b), qRows, hidden),
+                LoadBlock(Names.KProj(b), kvRows, hidden),
+                LoadBlock(Names.VProj(b), kvRows, hidden)], 0);
+            Tensor? qkvBias = config.AttentionBias
+                ? cat([
+                    LoadBlock(Names.QBias(b), qRows),
+                    LoadBlock(Names.KBias(b), kvRows),
+                    LoadBlock(Names.VBias(b), kvRows)], 0)
+                : null;
+            var attention = new SelfAttention(
+                new Projection(qkvWeight, qkvBias, alternate),
+                new Projection(LoadBlock(Names.OProj(b), hidden, qRows),
+                    Bias(Names.OBias(b), hidden, config.OutputProjectionBias), alternate),
+                config.NumHeads, config.NumKvHeads, config.HeadDim);
+
+            long inter = config.IntermediateSize;
+            Tensor gateUpWeight = cat([
+                LoadBlock(Names.GateProj(b), inter, hidden),
+                LoadBlock(Names.UpProj(b), inter, hidden)], 0);
+            Tensor? gateUpBias = config.MlpBias
+                ? cat([LoadBlock(Names.GateBias(b), inter), LoadBlock(Names.UpBias(b), inter)], 0)
+                : null;
+            var mlp = new GatedMlp(
+                new Projection(gateUpWeight, gateUpBias, alternate),
+                new Projection(LoadBlock(Names.DownProj(b), hidden, inter),
+                    Bias(Names.DownBias(b), hidden, config.MlpBias), alternate));
+
+            loaded.Add(new DecoderBlock(b,
+                new RmsNorm(LoadBlock(Names.InputNorm(b), hidden).to(ScalarType.Float32), config.RmsNormEps),
+                attention,
+                new RmsNorm(LoadBlock(Names.PostAttentionNorm(b), hidden).to(ScalarType.Float32), config.RmsNormEps),
+                mlp));
+            progress.Advance();
+        }
+
+        var finalNorm = new RmsNorm(weights.Load(Names.FinalNorm, [hidden], dtype).to(ScalarType.Float32), config.RmsNormEps);
+        progress.Advance();
+        Projection? lmHead = config.TieWordEmbeddings
+            ? null
+            : new Projection(weights.Load(Names.LmHead, [config.VocabSize, hidden], dtype), null, null);
+        progress.Advance();
+        return new CausalLm(config, plan, options, embedding, loaded, finalNorm, lmHead);
+    }
+
+    /// <summary>A cache for this stage's blocks.</summary>
+    public KvCache CreateCache(int maxSlots, int maxTokensPerSlot) =>
+        new(Plan.RunBlocks, Config.NumKvHeads, Config.HeadDim, maxSlots, maxTokensPerSlot);
+
+    /// <summary>
+    /// Logits [B, T, vocab] (fp32) for whole sequences [B, T] starting at position 0, without a cache.
+    /// <paramref name="blockMasks"/> optionally replaces the causal mask of some blocks with an additive mask
+    /// [B|1, 1, T, T]. Gradients flow when the parameters require them: the trainer uses this same code.
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, ScalarType? computeDtype = null, IReadOnlyDictionary<int, Tensor>? blockMasks = null)
+    {
+        using var scope = NewDisposeScope();
+        long batch = inputIds.shape[0], time = inputIds.shape[1];
+        Tensor positions = arange(time, ScalarType.Int64).unsqueeze(0).expand(batch, time);
+        ScalarType dtype = computeDtype ?? DecodeDtype;
+        Tensor hidden = Embed(inputIds);
+        foreach (DecoderBlock block in blocks)
+        {
+            Tensor? mask = blockMasks is not null && blockMasks.TryGetValue(block.Index, out Tensor? m) ? m : null;
+            hidden = block.ForwardSequence(hidden, positions, (int)time - 1, rope, dtype, mask, out _, out _);
+        }
+        return Logits(finalNorm.forward(hidden)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Runs a prompt (positions 0..T-1) through the stage's blocks in the prefill dtype, writing each block's
+    /// keys and values into <paramref name="slot"/> of <paramref name="cache"/> (when given) and handing them to
+    /// <paramref name="onBlockKv"/> as soon as the block finishes, so a transfer can overlap the remaining blocks.
+    /// Returns the fp32 logits [vocab] for the token after the prompt.
+    /// </summary>
+    public Tensor Prefill(IReadOnlyList<int> tokens, KvCache? cache, int slot, Action<int, Tensor, Tensor>? onBlockKv = null)
+    {
+        if (tokens.Count == 0) throw new ArgumentException("a prompt needs at least one token", nameof(tokens));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor ids = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
+        Tensor positions = arange(tokens.Count, ScalarType.Int64).unsqueeze(0);
+        Tensor hidden = Embed(ids);
+        foreach (DecoderBlock block in blocks)
+        {
+            hidden = block.ForwardSequence(hidden, positions, tokens.Count - 1, rope, PrefillDtype, null,
+                out Tensor keys, out Tensor values);
+            cache?.Write(slot, block.Index, keys[0], values[0]);
+            onBlockKv?.Invoke(block.Index, keys[0], values[0]);
+        }
+        Tensor last = hidden.narrow(1, tokens.Count - 1, 1);
+        return Logits(finalNorm.forward(last)).reshape(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One decode step for the sequences in cache slots 0..B-1: feeds each its last token at its true position,
+    /// appends the new keys/values and returns fp32 logits [B, vocab].
+    /// </summary>
+    public Tensor DecodeStep(IReadOnlyList<int> tokens, IReadOnlyList<int> positions, KvCache cache)
+    {
+        int batch = tokens.Count;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor ids = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(1);
+        Tensor positionTensor = tensor(positions.Select(p => (long)p).ToArray()).unsqueeze(1);
+        int maxPosition = positions.Max();
+        Tensor hidden = Embed(ids);
+        var masks = new DecodeMaskBuilder(batch);
+        foreach (DecoderBlock block in blocks)
+        {
+            Tensor mask = masks.ForLengthsAfterAppend(cache.LengthsOfFirstSlots(block.Index, batch));
+            hidden = block.ForwardDecode(hidden, positionTensor, maxPosition, rope, DecodeDtype, cache, mask);
+        }
+        return Logits(finalNorm.forward(hidden)).reshape(batch, -1).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Embed(Tensor ids) =>
+        embedding.index_select(0, ids.reshape(-1)).view(ids.shape[0], ids.shape[1], -1).to(ScalarType.Float32);
+
+    private Tensor Logits(Tensor normed)
+    {
+        if (lmHead is not null) return lmHead.forward(normed.to(DecodeDtype)).to(ScalarType.Float32);
+        return nn.functional.linear(normed.to(embedding.dtype), embedding).to(ScalarType.Float32);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) rope.Dispose();
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Reports loading progress per block, the unit that dominates load time.</summary>
+    private sealed class LoadProgress(IProgress<double>? sink, int steps)
+    {
+        private int done;
+        public void Advance() => sink?.Report(Math.Min(1.0, ++done / (double)steps));
+    }
+}

@@ -1,0 +1,55 @@
+using PdServe.Engine.Cache;
+using static TorchSharp.torch;
+
+namespace PdServe.Engine.Model;
+
+/// <summary>One pre-norm Llama decoder block: x + attention(norm(x)), then + mlp(norm(x)). The residual stream is fp32.</summary>
+public sealed class DecoderBlock : nn.Module
+{
+    private readonly RmsNorm inputNorm;
+    private readonly SelfAttention attention;
+    private readonly RmsNorm postAttentionNorm;
+    private readonly GatedMlp mlp;
+
+    public DecoderBlock(int index, RmsNorm inputNorm, SelfAttention attention, RmsNorm postAttentionNorm, GatedMlp mlp)
+        : base($"block{index}")
+    {
+        Index = index;
+        this.inputNorm = inputNorm;
+        this.attention = attention;
+        this.postAttentionNorm = postAttentionNorm;
+        this.mlp = mlp;
+        RegisterComponents();
+    }
+
+    /// <summary>The block's index in the full, unpruned model.</summary>
+    public int Index { get; }
+    public RmsNorm InputNorm => inputNorm;
+    public SelfAttention Attention => attention;
+    public RmsNorm PostAttentionNorm => postAttentionNorm;
+    public GatedMlp Mlp => mlp;
+
+    public Tensor ForwardSequence(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
+        ScalarType computeDtype, Tensor? additiveMask, out Tensor keys, out Tensor values)
+    {
+        using var scope = NewDisposeScope();
+        Tensor attended = attention.ForwardSequence(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition,
+            rope, additiveMask, out keys, out values);
+        keys.MoveToOuterDisposeScope();
+        values.MoveToOuterDisposeScope();
+        Tensor afterAttention = hidden + attended.to(ScalarType.Float32);
+        Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
+        return (afterAttention + mlpOut.to(ScalarType.Float32)).MoveToOuterDisposeScope();
+    }
+
+    public Tensor ForwardDecode(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
+        ScalarType computeDtype, KvCache cache, Tensor additiveMask)
+    {
+        using var scope = NewDisposeScope();
+        Tensor attended = attention.ForwardDecode(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition,
+            rope, cache, Index, additiveMask);
+        Tensor afterAttention = hidden + attended.to(ScalarType.Float32);
+        Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
+        return (afterAttention + mlpOut.to(ScalarType.Float32)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,31 @@
+using static TorchSharp.torch;
+
+namespace PdServe.Engine.Model;
+
+/// <summary>SwiGLU feed-forward: down(silu(gate(x)) · up(x)), with gate and up fused into one matrix product.</summary>
+public sealed class GatedMlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Projection gateUp;
+    private readonly Projection down;
+    private readonly long intermediate;
+
+    public GatedMlp(Projection gateUp, Projection down) : base(nameof(GatedMlp))
+    {
+        this.gateUp = gateUp;
+        this.down = down;
+        intermediate = gateUp.OutFeatures / 2;
+        RegisterComponents();
+    }
+
+    public Projection GateUp => gateUp;
+    public Projection Down => down;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Tensor fused = gateUp.forward(x);
+        // Out-of-place products: the same code trains, and autograd must see the unmodified activations.
+        Tensor activated = nn.functional.silu(fused.narrow(-1, 0, intermediate)) * fused.narrow(-1, intermediate, intermediate);
+        return down.forward(activated).MoveToOuterDisposeScope();
+    }
+}

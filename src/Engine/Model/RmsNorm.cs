@@ -1,0 +1,29 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PdServe.Engine.Model;
+
+/// <summary>Root-mean-square layer norm, computed in float32 whatever the input dtype (bf16 would lose the mean).</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly double epsilon;
+
+    public RmsNorm(Tensor weight, double epsilon) : base(nameof(RmsNorm))
+    {
+        this.weight = new Parameter(weight, requires_grad: false);
+        this.epsilon = epsilon;
+        RegisterComponents();
+    }
+
+    public Tensor Weight => weight;
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = input.dtype == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
+        Tensor normalized = x * (x.square().mean([-1L], keepdim: true) + epsilon).rsqrt_();
+        return (normalized * weight).MoveToOuterDisposeScope();
+    }
+}

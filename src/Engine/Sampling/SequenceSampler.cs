@@ -1,0 +1,45 @@
+using static TorchSharp.torch;
+
+namespace PdServe.Engine.Sampling;
+
+/// <summary>
+/// One sequence's sampling state: its parameters and its own random generator, so a seeded request draws the
+/// same tokens whatever else shares its batch.
+/// </summary>
+public sealed class SequenceSampler : IDisposable
+{
+    public SequenceSampler(SamplingParams parameters, ulong seed)
+    {
+        Parameters = parameters;
+        Generator = parameters.IsGreedy ? null : new Generator(seed);
+    }
+
+    public SamplingParams Parameters { get; }
+    internal Generator? Generator { get; }
+
+    /// <summary>Draws a token from one row of logits [vocab] after temperature, top-k and top-p.</summary>
+    internal long Draw(Tensor logits)
+    {
+        using var scope = NewDisposeScope();
+        Tensor scaled = logits / Parameters.Temperature;
+        long vocab = scaled.shape[0];
+        if (Parameters.TopK > 0 && Parameters.TopK < vocab)
+        {
+            (Tensor topValues, _) = scaled.topk(Parameters.TopK);
+            scaled = scaled.masked_fill(scaled < topValues[Parameters.TopK - 1], float.NegativeInfinity);
+        }
+        if (Parameters.TopP < 1f)
+        {
+            (Tensor sorted, Tensor order) = scaled.sort(descending: true);
+            Tensor probabilities = sorted.softmax(0);
+            // Drop a token when the mass before it already reaches top_p; the most likely token always stays.
+            Tensor massBefore = probabilities.cumsum(0) - probabilities;
+            sorted = sorted.masked_fill(massBefore >= Parameters.TopP, float.NegativeInfinity);
+            long pick = sorted.softmax(0).multinomial(1, generator: Generator).item<long>();
+            return order[pick].item<long>();
+        }
+        return scaled.softmax(0).multinomial(1, generator: Generator).item<long>();
+    }
+
+    public void Dispose() => Generator?.Dispose();
+}
