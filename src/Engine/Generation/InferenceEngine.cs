@@ -89,6 +89,7 @@ public sealed class InferenceEngine : IDisposable
         {
             while (submitted.TryDequeue(out PendingRequest? pending)) waiting.AddLast(pending);
             DropCancelled();
+            Volatile.Write(ref runningCount, running.Count);
             if (waiting.Count == 0 && running.Count == 0)
             {
                 wake.WaitOne();
