@@ -137,9 +137,11 @@ public sealed class CausalLm : nn.Module
     /// Runs a prompt (positions 0..T-1) through the stage's blocks in the prefill dtype, writing each block's
     /// keys and values into <paramref name="slot"/> of <paramref name="cache"/> (when given) and handing them to
     /// <paramref name="onBlockKv"/> as soon as the block finishes, so a transfer can overlap the remaining blocks.
-    /// Returns the fp32 logits [vocab] for the token after the prompt.
+    /// Returns the fp32 logits [vocab] for the token after the prompt. <paramref name="computeDtype"/> overrides
+    /// the prefill dtype (to compare against fp32, for example).
     /// </summary>
-    public Tensor Prefill(IReadOnlyList<int> tokens, KvCache? cache, int slot, Action<int, Tensor, Tensor>? onBlockKv = null)
+    public Tensor Prefill(IReadOnlyList<int> tokens, KvCache? cache, int slot, Action<int, Tensor, Tensor>? onBlockKv = null,
+        ScalarType? computeDtype = null)
     {
         if (tokens.Count == 0) throw new ArgumentException("a prompt needs at least one token", nameof(tokens));
         using var noGrad = no_grad();
@@ -149,7 +151,7 @@ public sealed class CausalLm : nn.Module
         Tensor hidden = Embed(ids);
         foreach (DecoderBlock block in blocks)
         {
-            hidden = block.ForwardSequence(hidden, positions, tokens.Count - 1, rope, PrefillDtype, null,
+            hidden = block.ForwardSequence(hidden, positions, tokens.Count - 1, rope, computeDtype ?? PrefillDtype, null,
                 out Tensor keys, out Tensor values);
             cache?.Write(slot, block.Index, keys[0], values[0]);
             onBlockKv?.Invoke(block.Index, keys[0], values[0]);
