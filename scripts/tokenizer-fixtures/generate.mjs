@@ -29,6 +29,8 @@ const texts = [
   "café naïve résumé Ångström",
   "日本語のテキスト、中文文本。",
   "emoji: 😀👍🏽 🇫🇷 family 👨‍👩‍👧",
+  "astral next to letters: x😀abc 𝐀𝐁𝐂 𝟏𝟐𝟑𝟒 😀😀\n😀",
+  "mixed: Ünïcödé—“quotes”… €100 ½ ﬁ 한국어 Привет мир",
   "code: def f(x):\n    return x**2  # square",
   "",
   " ",
