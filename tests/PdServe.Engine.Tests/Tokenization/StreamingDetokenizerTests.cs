@@ -16,3 +16,15 @@ public sealed class StreamingDetokenizerTests
     public void CompletePrefixLength_StopsBeforeAnUnfinishedSequence(byte[] bytes, int expected) =>
         Assert.Equal(expected, StreamingDetokenizer.CompletePrefixLength(bytes.ToList()));
 }
+
+public sealed class RequiresAttributesTests
+{
+    [Fact]
+    public void MissingSharedModelOrFile_IsReportedAsSkip()
+    {
+        Assert.NotNull(new Support.RequiresSharedModelFactAttribute("no-such-model-xyz").Skip);
+        Assert.NotNull(new Support.RequiresRepoFileFactAttribute("no/such/file.json").Skip);
+        Assert.Null(new Support.RequiresRepoFileFactAttribute("PdServe.sln").Skip);
+        Assert.NotNull(Support.RepoPaths.RepoRoot);
+    }
+}
