@@ -50,14 +50,12 @@ public sealed class TextTokenizer
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
         if (addSpecialTokens) ids.AddRange(_prefixIds);
-        bool first = true;
         int position = 0;
         foreach (var (segment, token) in _splitter.Split(text))
         {
             if (token is not null) ids.Add(token.Id);
-            else _encodeSegment(segment!, first && position == 0, ids);
+            else _encodeSegment(segment!, position == 0, ids);
             position++;
-            first = false;
         }
         if (addSpecialTokens) ids.AddRange(_suffixIds);
         return ids;
