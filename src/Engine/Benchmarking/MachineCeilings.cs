@@ -66,13 +66,18 @@ public sealed record MachineCeilingsResult(
     /// <summary>dst.copy_(src) of fp32 buffers, counting bytes read + bytes written (2 x buffer size per copy).</summary>
     double MemoryCopyGBps,
     long MemoryCopyBufferBytes,
+    /// <summary>src.sum() over the same fp32 buffer: bytes read per second.</summary>
+    double MemoryReadGBps,
     double Fp32GemmGflops,
     string Fp32GemmShape,
     double Bf16GemmGflops,
     string Bf16GemmShape,
-    /// <summary>Weight bytes streamed per second by an fp32 GEMV: the decode-at-batch-1 ceiling.</summary>
+    /// <summary>Weight bytes streamed per second by an fp32 GEMV, best layout: the decode-at-batch-1 ceiling.</summary>
     double Fp32GemvGBps,
-    double Fp32GemvGflops,
+    /// <summary>x @ Wᵀ with W stored [N x K] (nn.Linear / F.linear layout, what checkpoints hold).</summary>
+    double Fp32GemvLinearLayoutGBps,
+    /// <summary>x @ W with W stored [K x N] (weights pre-transposed).</summary>
+    double Fp32GemvTransposedLayoutGBps,
     string Fp32GemvShape)
 {
     [JsonIgnore]
@@ -80,10 +85,14 @@ public sealed record MachineCeilingsResult(
     [
         new("memory bandwidth (copy)", MemoryCopyGBps, "GB/s",
             $"fp32 dst.copy_(src), {FormatBytes(MemoryCopyBufferBytes)} buffers, read + write bytes counted"),
+        new("memory bandwidth (read)", MemoryReadGBps, "GB/s",
+            $"fp32 src.sum(), {FormatBytes(MemoryCopyBufferBytes)} buffer, bytes read"),
         new("fp32 GEMM", Fp32GemmGflops, "GFLOP/s", $"best of {Fp32GemmShape}"),
         new("bf16 GEMM", Bf16GemmGflops, "GFLOP/s", $"best of {Bf16GemmShape}"),
-        new("fp32 GEMV weight streaming", Fp32GemvGBps, "GB/s", $"{Fp32GemvShape}, weight bytes only"),
-        new("fp32 GEMV", Fp32GemvGflops, "GFLOP/s", Fp32GemvShape),
+        new("fp32 GEMV, W [N x K] (nn.Linear)", Fp32GemvLinearLayoutGBps, "GB/s",
+            $"{Fp32GemvShape}: x @ Wᵀ, weight bytes / s"),
+        new("fp32 GEMV, W [K x N] (transposed)", Fp32GemvTransposedLayoutGBps, "GB/s",
+            $"{Fp32GemvShape}: x @ W, weight bytes / s"),
     ];
 
     internal static string FormatBytes(long bytes) =>
@@ -105,10 +114,10 @@ public static class MachineCeilings
         options ??= MachineCeilingsOptions.Default;
         options.Validate();
         using var noGrad = torch.no_grad();
-        const int stages = 4;
+        const int stages = 4; // memory, fp32 GEMM, bf16 GEMM, GEMV
         progress?.Report(0);
 
-        var (copyGBps, copyBufferBytes) = MeasureCopy(options);
+        var (copyGBps, readGBps, copyBufferBytes) = MeasureMemory(options);
         progress?.Report(1.0 / stages);
 
         var gemmShapes = new List<(long M, long K, long N)> { (options.PrefillM, options.PrefillK, options.PrefillN) };
@@ -119,7 +128,7 @@ public static class MachineCeilings
         progress?.Report(2.0 / stages);
         var (bf16Gflops, bf16Shape) = BestGemm(options, gemmShapes, torch.ScalarType.BFloat16);
         progress?.Report(3.0 / stages);
-        var (gemvGBps, gemvGflops, gemvShape) = MeasureGemv(options);
+        var (linearGBps, transposedGBps, gemvShape) = MeasureGemv(options);
         progress?.Report(1.0);
 
         return new MachineCeilingsResult(
@@ -127,25 +136,28 @@ public static class MachineCeilings
             Repetitions: options.Repetitions,
             MemoryCopyGBps: copyGBps,
             MemoryCopyBufferBytes: copyBufferBytes,
+            MemoryReadGBps: readGBps,
             Fp32GemmGflops: fp32Gflops,
             Fp32GemmShape: fp32Shape,
             Bf16GemmGflops: bf16Gflops,
             Bf16GemmShape: bf16Shape,
-            Fp32GemvGBps: gemvGBps,
-            Fp32GemvGflops: gemvGflops,
+            Fp32GemvGBps: Math.Max(linearGBps, transposedGBps),
+            Fp32GemvLinearLayoutGBps: linearGBps,
+            Fp32GemvTransposedLayoutGBps: transposedGBps,
             Fp32GemvShape: gemvShape);
     }
 
-    private static (double GBps, long BufferBytes) MeasureCopy(MachineCeilingsOptions o)
+    private static (double CopyGBps, double ReadGBps, long BufferBytes) MeasureMemory(MachineCeilingsOptions o)
     {
         long elements = o.CopyBytes / sizeof(float);
         using var src = torch.empty(elements, torch.ScalarType.Float32);
         using var dst = torch.empty(elements, torch.ScalarType.Float32);
         src.fill_(1.0f); // touch every page of both buffers before timing
         dst.fill_(0.0f);
-        double seconds = BestSecondsPerOp(o, () => dst.copy_(src));
         long bufferBytes = elements * sizeof(float);
-        return (2.0 * bufferBytes / seconds / 1e9, bufferBytes);
+        double copySeconds = BestSecondsPerOp(o, () => dst.copy_(src));
+        double readSeconds = BestSecondsPerOp(o, () => src.sum());
+        return (2.0 * bufferBytes / copySeconds / 1e9, bufferBytes / readSeconds / 1e9, bufferBytes);
     }
 
     private static (double Gflops, string Shapes) BestGemm(
@@ -172,18 +184,22 @@ public static class MachineCeilings
         return 2.0 * m * k * n / seconds / 1e9;
     }
 
-    private static (double GBps, double Gflops, string Shape) MeasureGemv(MachineCeilingsOptions o)
+    private static (double LinearGBps, double TransposedGBps, string Shape) MeasureGemv(MachineCeilingsOptions o)
     {
         long k = o.GemvK, n = o.GemvN;
+        double weightBytes = (double)n * k * sizeof(float);
         using var generator = new torch.Generator(4321);
         using var x = torch.randn([1, k], torch.ScalarType.Float32, generator: generator);
-        using var weight = torch.randn([n, k], torch.ScalarType.Float32, generator: generator);
-        using var weightT = weight.t();
         using var y = torch.zeros([1, n], torch.ScalarType.Float32);
-        double seconds = BestSecondsPerOp(o, () => y.addmm_(x, weightT, beta: 0, alpha: 1));
-        double weightBytes = (double)n * k * sizeof(float);
-        string shape = $"x[1x{k}] @ W[{n}x{k}]ᵀ ({MachineCeilingsResult.FormatBytes(n * k * sizeof(float))} fp32 weight)";
-        return (weightBytes / seconds / 1e9, 2.0 * n * k / seconds / 1e9, shape);
+        double linearSeconds, transposedSeconds;
+        // One weight at a time, so a large one is not held twice.
+        using (var weight = torch.randn([n, k], torch.ScalarType.Float32, generator: generator))
+        using (var weightT = weight.t())
+            linearSeconds = BestSecondsPerOp(o, () => y.addmm_(x, weightT, beta: 0, alpha: 1));
+        using (var weightKn = torch.randn([k, n], torch.ScalarType.Float32, generator: generator))
+            transposedSeconds = BestSecondsPerOp(o, () => y.addmm_(x, weightKn, beta: 0, alpha: 1));
+        string shape = $"x[1x{k}], W {k}x{n} ({MachineCeilingsResult.FormatBytes(n * k * sizeof(float))} fp32)";
+        return (weightBytes / linearSeconds / 1e9, weightBytes / transposedSeconds / 1e9, shape);
     }
 
     /// <summary>
