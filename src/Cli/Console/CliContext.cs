@@ -33,9 +33,9 @@ public sealed class CliContext
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(writer),
-            Ansi = isTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            Ansi = isTerminal ? AnsiSupport.Yes : AnsiSupport.No,
             ColorSystem = isTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = isTerminal ? InteractionSupport.Detect : InteractionSupport.No,
+            Interactive = isTerminal ? InteractionSupport.Yes : InteractionSupport.No,
         });
         // Files and pipes have no width; do not wrap tables at 80 columns there.
         if (!isTerminal)

@@ -84,15 +84,13 @@ public sealed record MachineCeilingsResult(
     public IReadOnlyList<CeilingMetric> Metrics =>
     [
         new("memory bandwidth (copy)", MemoryCopyGBps, "GB/s",
-            $"fp32 dst.copy_(src), {FormatBytes(MemoryCopyBufferBytes)} buffers, read + write bytes counted"),
+            $"fp32 copy_, {FormatBytes(MemoryCopyBufferBytes)}, read+write bytes"),
         new("memory bandwidth (read)", MemoryReadGBps, "GB/s",
-            $"fp32 src.sum(), {FormatBytes(MemoryCopyBufferBytes)} buffer, bytes read"),
-        new("fp32 GEMM", Fp32GemmGflops, "GFLOP/s", $"best of {Fp32GemmShape}"),
-        new("bf16 GEMM", Bf16GemmGflops, "GFLOP/s", $"best of {Bf16GemmShape}"),
-        new("fp32 GEMV, W [N x K] (nn.Linear)", Fp32GemvLinearLayoutGBps, "GB/s",
-            $"{Fp32GemvShape}: x @ Wᵀ, weight bytes / s"),
-        new("fp32 GEMV, W [K x N] (transposed)", Fp32GemvTransposedLayoutGBps, "GB/s",
-            $"{Fp32GemvShape}: x @ W, weight bytes / s"),
+            $"fp32 sum(), {FormatBytes(MemoryCopyBufferBytes)}"),
+        new("fp32 GEMM", Fp32GemmGflops, "GFLOP/s", $"best MxKxN of {Fp32GemmShape}"),
+        new("bf16 GEMM", Bf16GemmGflops, "GFLOP/s", $"best MxKxN of {Bf16GemmShape}"),
+        new("fp32 GEMV, W[N,K] (Linear)", Fp32GemvLinearLayoutGBps, "GB/s", $"x @ Wᵀ, {Fp32GemvShape}, weight bytes"),
+        new("fp32 GEMV, W[K,N]", Fp32GemvTransposedLayoutGBps, "GB/s", $"x @ W, {Fp32GemvShape}, weight bytes"),
     ];
 
     internal static string FormatBytes(long bytes) =>
@@ -169,7 +167,7 @@ public static class MachineCeilings
         {
             double gflops = MeasureGemm(o, m, k, n, dtype);
             best = Math.Max(best, gflops);
-            described.Add($"[{m}x{k}]@[{k}x{n}]");
+            described.Add($"{m}x{k}x{n}");
         }
         return (best, string.Join(", ", described));
     }
@@ -198,7 +196,7 @@ public static class MachineCeilings
             linearSeconds = BestSecondsPerOp(o, () => y.addmm_(x, weightT, beta: 0, alpha: 1));
         using (var weightKn = torch.randn([k, n], torch.ScalarType.Float32, generator: generator))
             transposedSeconds = BestSecondsPerOp(o, () => y.addmm_(x, weightKn, beta: 0, alpha: 1));
-        string shape = $"x[1x{k}], W {k}x{n} ({MachineCeilingsResult.FormatBytes(n * k * sizeof(float))} fp32)";
+        string shape = $"K={k} N={n} {MachineCeilingsResult.FormatBytes(n * k * sizeof(float))}";
         return (weightBytes / linearSeconds / 1e9, weightBytes / transposedSeconds / 1e9, shape);
     }
 
