@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace PdServe.Cli.Commands;
+
+/// <summary><c>pdserve bench</c>: the benchmark group.</summary>
+public static class BenchCommand
+{
+    public static Command Create(CliContext context) =>
+        new("bench", "Benchmarks (machine ceilings, engine throughput)")
+        {
+            BenchEngineCommand.Create(context),
+        };
+}

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace PdServe.Cli.Commands;
+
+/// <summary><c>pdserve generate --model DIR --prompt TEXT [...]</c>: complete one prompt.</summary>
+public static class GenerateCommand
+{
+    public const int DefaultMaxTokens = 128;
+    public const double DefaultTemperature = 0.0;
+
+    public static Command Create(CliContext context)
+    {
+        var model = new Option<string>("--model")
+        {
+            Description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)",
+            HelpName = "DIR",
+            Required = true,
+        }.ExistingDirectory();
+        var prompt = new Option<string>("--prompt")
+        {
+            Description = "Prompt text",
+            HelpName = "TEXT",
+            Required = true,
+        };
+        var maxTokens = OptionChecks.Int("--max-tokens", DefaultMaxTokens, "Maximum number of tokens to generate")
+            .Require(n => n >= 1, "an integer >= 1");
+        var temperature = OptionChecks.Double("--temperature", DefaultTemperature, "Sampling temperature; 0 is greedy", "T")
+            .Require(t => t >= 0, ">= 0");
+        var topP = OptionChecks.Double("--top-p", 1.0, "Nucleus sampling: keep the smallest set of tokens with this probability mass (1 = off)", "P")
+            .Require(p => p > 0 && p <= 1, "in (0, 1]");
+        var topK = OptionChecks.Int("--top-k", 0, "Keep only the K most likely tokens (0 = off)", "K")
+            .Require(k => k >= 0, "an integer >= 0");
+        var seed = new Option<long?>("--seed")
+        {
+            Description = "Random seed for sampling (default: nondeterministic)",
+            HelpName = "S",
+            CustomParser = result =>
+            {
+                string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (long.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
+                    return value;
+                result.AddError($"--seed must be an integer, got '{token}'");
+                return null;
+            },
+        };
+        var skipBlocks = new Option<int[]>("--skip-blocks")
+        {
+            Description = "Comma-separated decoder block indices to skip, e.g. 3,5",
+            HelpName = "LIST",
+            Arity = ArgumentArity.ExactlyOne,
+            DefaultValueFactory = _ => [],
+            CustomParser = result =>
+            {
+                string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (TryParseBlockList(token, out int[] blocks))
+                    return blocks;
+                result.AddError($"--skip-blocks must be a comma-separated list of non-negative integers, got '{token}'");
+                return [];
+            },
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of streaming text" };
+        var threads = OptionChecks.Threads();
+
+        var command = new Command("generate", "Generate a completion for a prompt")
+        {
+            model, prompt, maxTokens, temperature, topP, topK, seed, skipBlocks, json, threads,
+        };
+        command.SetAction(parseResult =>
+        {
+            var options = new GenerateOptions
+            {
+                ModelDir = parseResult.GetRequiredValue(model),
+                Prompt = parseResult.GetRequiredValue(prompt),
+                MaxTokens = parseResult.GetValue(maxTokens),
+                Temperature = parseResult.GetValue(temperature),
+                TopP = parseResult.GetValue(topP),
+                TopK = parseResult.GetValue(topK),
+                Seed = parseResult.GetValue(seed),
+                SkipBlocks = parseResult.GetValue(skipBlocks) ?? [],
+                Json = parseResult.GetValue(json),
+                Threads = parseResult.GetValue(threads),
+            };
+            TorchThreads.Apply(options.Threads);
+            return GenerateRunner.Run(options, context);
+        });
+        return command;
+    }
+
+    /// <summary>Parses "3,5" (spaces allowed) into sorted distinct non-negative ints; false on anything else.</summary>
+    public static bool TryParseBlockList(string text, out int[] blocks)
+    {
+        blocks = [];
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        var result = new SortedSet<int>();
+        foreach (string part in text.Split(','))
+        {
+            if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int block))
+                return false;
+            result.Add(block);
+        }
+        blocks = [.. result];
+        return true;
+    }
+}

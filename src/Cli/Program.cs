@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Reflection;
+using PdServe.Cli.Commands;
+
+namespace PdServe.Cli;
+
+public static class Program
+{
+    public const string Name = "pdserve";
+
+    public static string Version { get; } =
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(Program).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
+
+    public static int Main(string[] args) => Run(args, CliContext.FromProcessConsole());
+
+    /// <summary>Runs the CLI in-process with the given writers (neither is treated as a terminal).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, new CliContext(stdout, stderr));
+
+    public static int Run(string[] args, CliContext context)
+    {
+        try
+        {
+            var root = BuildRootCommand(context);
+            if (args.Length == 0)
+                args = ["--help"];
+            ParseResult parseResult = root.Parse(args);
+            if (parseResult.Action is ParseErrorAction && parseResult.Errors.Count > 0)
+                return ErrorReporter.ReportParseErrors(parseResult, context.Stderr);
+            int code = parseResult.Invoke(new InvocationConfiguration
+            {
+                Output = context.Stdout,
+                Error = context.Stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            });
+            context.Stdout.Flush();
+            return code;
+        }
+        catch (Exception e)
+        {
+            context.Stdout.Flush();
+            return ErrorReporter.Report(e, context.Stderr);
+        }
+    }
+
+    public static RootCommand BuildRootCommand(CliContext context)
+    {
+        var root = new RootCommand("PdServe: LLM inference server (TorchSharp, CPU)")
+        {
+            GenerateCommand.Create(context),
+            BenchCommand.Create(context),
+        };
+        foreach (var option in root.Options)
+        {
+            if (option is VersionOption version)
+                version.Action = new PrintVersionAction();
+        }
+        return root;
+    }
+
+    private sealed class PrintVersionAction : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine($"{Name} {Version}");
+            return ExitCodes.Ok;
+        }
+    }
+}
