@@ -17,8 +17,13 @@ public sealed record EngineThroughputResult(
     IReadOnlyList<DecodeThroughput> Decode,
     string DecodeDtype,
     long DecodeBytesPerStep,
-    float Bf16PrefillMaxLogitDifference,
-    bool Bf16PrefillSameTopToken);
+    PrefillDtypeCheck? PrefillDtypeCheck);
+
+/// <summary>
+/// How far prefill logits in the prefill dtype are from the same prefill in the decode dtype (only measured when
+/// the two differ, e.g. bf16 prefill of an fp32 checkpoint).
+/// </summary>
+public sealed record PrefillDtypeCheck(float MaxLogitDifference, float MaxAbsLogit, bool SameTopToken);
 
 /// <summary>
 /// Measures prefill and decode throughput of a loaded model the way the engine runs them: one prompt prefilled
@@ -39,10 +44,16 @@ public static class EngineThroughputBenchmark
         model.Prefill(prompt, cache, 0).Dispose();
         double prefillSeconds = Median(Enumerable.Range(0, repetitions).Select(_ => Seconds(() => model.Prefill(prompt, cache, 0).Dispose())));
 
-        using Tensor bf16Logits = model.Prefill(prompt, null, 0);
-        using Tensor fp32Logits = model.Prefill(prompt, null, 0, computeDtype: model.DecodeDtype);
-        float maxDifference = (bf16Logits - fp32Logits).abs().max().item<float>();
-        bool sameTop = bf16Logits.argmax().item<long>() == fp32Logits.argmax().item<long>();
+        PrefillDtypeCheck? dtypeCheck = null;
+        if (model.PrefillDtype != model.DecodeDtype)
+        {
+            using Tensor prefillDtypeLogits = model.Prefill(prompt, null, 0);
+            using Tensor decodeDtypeLogits = model.Prefill(prompt, null, 0, computeDtype: model.DecodeDtype);
+            dtypeCheck = new PrefillDtypeCheck(
+                (prefillDtypeLogits - decodeDtypeLogits).abs().max().item<float>(),
+                decodeDtypeLogits.abs().max().item<float>(),
+                prefillDtypeLogits.argmax().item<long>() == decodeDtypeLogits.argmax().item<long>());
+        }
 
         var decode = new List<DecodeThroughput>();
         int[] context = prompt[..decodeContext];
@@ -72,8 +83,7 @@ public static class EngineThroughputBenchmark
             decode,
             model.DecodeDtype.ToString(),
             DecodeWeightBytes(model),
-            maxDifference,
-            sameTop);
+            dtypeCheck);
     }
 
     /// <summary>

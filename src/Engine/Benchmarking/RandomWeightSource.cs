@@ -19,10 +19,16 @@ public sealed class RandomWeightSource : IWeightSource
     private readonly long _seed;
     private readonly Dictionary<string, (long[] Shape, WeightKind Kind)> _tensors;
 
-    public RandomWeightSource(ModelConfig config, long seed = 0)
+    private readonly torch.ScalarType _storedDtype;
+
+    /// <param name="storedDtype">The dtype the weights pretend to be stored in; bf16 by default, as published
+    /// checkpoints of the shapes in <see cref="ModelShapes"/> are. Values are drawn in it, so loading them in a
+    /// wider dtype is exact.</param>
+    public RandomWeightSource(ModelConfig config, long seed = 0, torch.ScalarType storedDtype = torch.ScalarType.BFloat16)
     {
         _config = config;
         _seed = seed;
+        _storedDtype = storedDtype;
         _tensors = BuildTensorTable(config);
     }
 
@@ -32,6 +38,8 @@ public sealed class RandomWeightSource : IWeightSource
     public IReadOnlyDictionary<string, long[]> Tensors => _tensors.ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
 
     public bool Contains(string name) => _tensors.ContainsKey(name);
+
+    public torch.ScalarType StoredDtype(string name) => _storedDtype;
 
     public torch.Tensor Load(string name, long[] expectedShape, torch.ScalarType dtype)
     {
@@ -52,18 +60,18 @@ public sealed class RandomWeightSource : IWeightSource
         {
             case WeightKind.Norm:
                 // 1 + small noise: ~1 like trained norm weights, but not trivially all ones.
-                result = torch.randn(entry.Shape, dtype, generator: generator).mul_(0.02).add_(1.0);
+                result = torch.randn(entry.Shape, _storedDtype, generator: generator).mul_(0.02).add_(1.0);
                 break;
             case WeightKind.Matrix:
-                result = torch.randn(entry.Shape, dtype, generator: generator).mul_(1.0 / Math.Sqrt(entry.Shape[^1]));
+                result = torch.randn(entry.Shape, _storedDtype, generator: generator).mul_(1.0 / Math.Sqrt(entry.Shape[^1]));
                 break;
             case WeightKind.Bias:
-                result = torch.randn(entry.Shape, dtype, generator: generator).mul_(0.02);
+                result = torch.randn(entry.Shape, _storedDtype, generator: generator).mul_(0.02);
                 break;
             default:
                 throw new InvalidOperationException($"unknown weight kind {entry.Kind}");
         }
-        return result.MoveToOuterDisposeScope();
+        return result.to(dtype).MoveToOuterDisposeScope();
     }
 
     private ulong SeedFor(string name)

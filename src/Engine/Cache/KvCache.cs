@@ -82,13 +82,32 @@ public sealed class KvCache : IDisposable
         var positions = new long[batch];
         for (int b = 0; b < batch; b++) positions[b] = slotLengths[b];
         EnsureCapacity((int)positions.Max() + 1);
-        using var scope = NewDisposeScope();
-        Tensor slotIndex = arange(batch, ScalarType.Int64);
-        Tensor positionIndex = tensor(positions);
-        keys[local].index_put_(k, [TensorIndex.Tensor(slotIndex), TensorIndex.Colon, TensorIndex.Tensor(positionIndex)]);
-        values[local].index_put_(v, [TensorIndex.Tensor(slotIndex), TensorIndex.Colon, TensorIndex.Tensor(positionIndex)]);
+        TensorIndex[] index = AppendIndex(positions);
+        keys[local].index_put_(k, index);
+        values[local].index_put_(v, index);
         for (int b = 0; b < batch; b++) slotLengths[b]++;
     }
+
+    /// <summary>
+    /// The (slot, :, position) index of an append. The blocks of one decode step usually append at the same
+    /// positions, so the last index is reused while the positions repeat.
+    /// </summary>
+    private TensorIndex[] AppendIndex(long[] positions)
+    {
+        if (lastAppendIndex is not null && positions.AsSpan().SequenceEqual(lastAppendPositions)) return lastAppendIndex;
+        lastAppendSlots?.Dispose();
+        lastAppendPositionTensor?.Dispose();
+        lastAppendPositions = positions;
+        lastAppendSlots = arange(positions.Length, ScalarType.Int64).DetachFromDisposeScope();
+        lastAppendPositionTensor = tensor(positions).DetachFromDisposeScope();
+        lastAppendIndex = [TensorIndex.Tensor(lastAppendSlots), TensorIndex.Colon, TensorIndex.Tensor(lastAppendPositionTensor)];
+        return lastAppendIndex;
+    }
+
+    private long[] lastAppendPositions = [];
+    private Tensor? lastAppendSlots;
+    private Tensor? lastAppendPositionTensor;
+    private TensorIndex[]? lastAppendIndex;
 
     /// <summary>Views of the first <paramref name="batch"/> slots' keys and values up to the longest of them.</summary>
     public (Tensor Keys, Tensor Values, int MaxLength) View(int block, int batch)
@@ -182,6 +201,8 @@ public sealed class KvCache : IDisposable
 
     public void Dispose()
     {
+        lastAppendSlots?.Dispose();
+        lastAppendPositionTensor?.Dispose();
         foreach (Tensor t in keys) t.Dispose();
         foreach (Tensor t in values) t.Dispose();
     }

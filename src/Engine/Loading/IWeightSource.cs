@@ -12,4 +12,7 @@ public interface IWeightSource
     /// file and tensor when it is missing or its shape differs from <paramref name="expectedShape"/>.
     /// </summary>
     torch.Tensor Load(string name, long[] expectedShape, torch.ScalarType dtype);
+
+    /// <summary>The dtype the tensor is stored in (what loading it in that dtype would lose nothing of).</summary>
+    torch.ScalarType StoredDtype(string name);
 }

@@ -93,6 +93,10 @@ public sealed class SafeTensorsCheckpoint : IWeightSource, IDisposable
 
     public bool Contains(string name) => _byTensor.ContainsKey(name);
 
+    public torch.ScalarType StoredDtype(string name) =>
+        SafeTensorsDType.ToScalarType(GetInfo(name).DType)
+        ?? throw new ModelLoadException(FileOf(name), $"dtype {GetInfo(name).DType} is not a weight dtype", name);
+
     /// <summary>The header entry of a tensor; <see cref="ModelLoadException"/> when the checkpoint lacks it.</summary>
     public SafeTensorInfo GetInfo(string name) =>
         _byTensor.TryGetValue(name, out var file) ? file.GetInfo(name) : throw new ModelLoadException(Source, "missing tensor", name);

@@ -1,5 +1,6 @@
 using PdServe.Engine.Cache;
 using PdServe.Engine.Loading;
+using PdServe.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Names = PdServe.Engine.Loading.LlamaTensorNames;
@@ -19,12 +20,12 @@ public sealed class CausalLm : nn.Module
     private readonly Projection? lmHead;
     private readonly RotaryEmbedding rope;
 
-    private CausalLm(ModelConfig config, LayerPlan plan, ModelLoadOptions options, Parameter embedding,
+    private CausalLm(ModelConfig config, LayerPlan plan, ModelLoadOptions options, ScalarType decodeDtype, Parameter embedding,
         IEnumerable<DecoderBlock> blocks, RmsNorm finalNorm, Projection? lmHead) : base(nameof(CausalLm))
     {
         Config = config;
         Plan = plan;
-        DecodeDtype = options.DecodeDtype;
+        DecodeDtype = decodeDtype;
         PrefillDtype = options.PrefillDtype;
         this.embedding = embedding;
         Blocks = blocks.ToArray();
@@ -48,9 +49,11 @@ public sealed class CausalLm : nn.Module
     public static CausalLm Load(ModelConfig config, IWeightSource weights, ModelLoadOptions options)
     {
         var plan = new LayerPlan(config.NumLayers, options.SkippedBlocks);
+        AllocatorTuning.EnsureApplied();
         using var noGrad = no_grad();
         var progress = new LoadProgress(options.Progress, 3 + plan.RunBlocks.Count);
-        ScalarType dtype = options.DecodeDtype;
+        ScalarType dtype = options.DecodeDtype
+                           ?? (weights.StoredDtype(Names.Embedding) == ScalarType.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32);
         ScalarType? alternate = options.PrefillDtype == dtype ? null : options.PrefillDtype;
         long hidden = config.HiddenSize, headDim = config.HeadDim;
         long qRows = config.NumHeads * headDim, kvRows = config.NumKvHeads * headDim;
@@ -106,7 +109,7 @@ public sealed class CausalLm : nn.Module
             ? null
             : new Projection(weights.Load(Names.LmHead, [config.VocabSize, hidden], dtype), null, null);
         progress.Advance();
-        return new CausalLm(config, plan, options, embedding, loaded, finalNorm, lmHead);
+        return new CausalLm(config, plan, options, dtype, embedding, loaded, finalNorm, lmHead);
     }
 
     /// <summary>A cache for this stage's blocks.</summary>
@@ -125,9 +128,12 @@ public sealed class CausalLm : nn.Module
         Tensor positions = arange(time, ScalarType.Int64).unsqueeze(0).expand(batch, time);
         ScalarType dtype = computeDtype ?? DecodeDtype;
         Tensor hidden = Embed(inputIds);
+        Tensor causal = FoldedCausalMask((int)time);
         foreach (DecoderBlock block in blocks)
         {
-            Tensor? mask = blockMasks is not null && blockMasks.TryGetValue(block.Index, out Tensor? m) ? m : null;
+            Tensor mask = blockMasks is not null && blockMasks.TryGetValue(block.Index, out Tensor? m)
+                ? SelfAttention.FoldMask(m, Config.QueryGroupSize)
+                : causal;
             hidden = block.ForwardSequence(hidden, positions, (int)time - 1, rope, dtype, mask, out _, out _);
         }
         return Logits(finalNorm.forward(hidden)).MoveToOuterDisposeScope();
@@ -149,9 +155,10 @@ public sealed class CausalLm : nn.Module
         Tensor ids = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
         Tensor positions = arange(tokens.Count, ScalarType.Int64).unsqueeze(0);
         Tensor hidden = Embed(ids);
+        Tensor causal = FoldedCausalMask(tokens.Count);
         foreach (DecoderBlock block in blocks)
         {
-            hidden = block.ForwardSequence(hidden, positions, tokens.Count - 1, rope, computeDtype ?? PrefillDtype, null,
+            hidden = block.ForwardSequence(hidden, positions, tokens.Count - 1, rope, computeDtype ?? PrefillDtype, causal,
                 out Tensor keys, out Tensor values);
             cache?.Write(slot, block.Index, keys[0], values[0]);
             onBlockKv?.Invoke(block.Index, keys[0], values[0]);
@@ -170,16 +177,23 @@ public sealed class CausalLm : nn.Module
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Tensor ids = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(1);
-        Tensor positionTensor = tensor(positions.Select(p => (long)p).ToArray()).unsqueeze(1);
-        int maxPosition = positions.Max();
+        Tensor rotation = rope.DecodeRotation(tensor(positions.Select(p => (long)p).ToArray()), positions.Max());
         Tensor hidden = Embed(ids);
         var masks = new DecodeMaskBuilder(batch);
         foreach (DecoderBlock block in blocks)
         {
             Tensor mask = masks.ForLengthsAfterAppend(cache.LengthsOfFirstSlots(block.Index, batch));
-            hidden = block.ForwardDecode(hidden, positionTensor, maxPosition, rope, DecodeDtype, cache, mask);
+            hidden = block.ForwardDecode(hidden, rotation, DecodeDtype, cache, mask);
         }
         return Logits(finalNorm.forward(hidden)).reshape(batch, -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The causal mask [1, 1, G·T, T] in the folded layout grouped-query attention expects.</summary>
+    private Tensor FoldedCausalMask(int time)
+    {
+        using var scope = NewDisposeScope();
+        Tensor causal = full(time, time, float.NegativeInfinity).triu_(1).view(1, 1, time, time);
+        return SelfAttention.FoldMask(causal, Config.QueryGroupSize).MoveToOuterDisposeScope();
     }
 
     private Tensor Embed(Tensor ids) =>

@@ -30,11 +30,11 @@ public sealed class DecoderBlock : nn.Module
     public GatedMlp Mlp => mlp;
 
     public Tensor ForwardSequence(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
-        ScalarType computeDtype, Tensor? additiveMask, out Tensor keys, out Tensor values)
+        ScalarType computeDtype, Tensor foldedMask, out Tensor keys, out Tensor values)
     {
         using var scope = NewDisposeScope();
         Tensor attended = attention.ForwardSequence(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition,
-            rope, additiveMask, out keys, out values);
+            rope, foldedMask, out keys, out values);
         keys.MoveToOuterDisposeScope();
         values.MoveToOuterDisposeScope();
         Tensor afterAttention = hidden + attended.to(ScalarType.Float32);
@@ -42,12 +42,10 @@ public sealed class DecoderBlock : nn.Module
         return (afterAttention + mlpOut.to(ScalarType.Float32)).MoveToOuterDisposeScope();
     }
 
-    public Tensor ForwardDecode(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
-        ScalarType computeDtype, KvCache cache, Tensor additiveMask)
+    public Tensor ForwardDecode(Tensor hidden, Tensor rotation, ScalarType computeDtype, KvCache cache, Tensor additiveMask)
     {
         using var scope = NewDisposeScope();
-        Tensor attended = attention.ForwardDecode(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition,
-            rope, cache, Index, additiveMask);
+        Tensor attended = attention.ForwardDecode(inputNorm.forward(hidden).to(computeDtype), rotation, cache, Index, additiveMask);
         Tensor afterAttention = hidden + attended.to(ScalarType.Float32);
         Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
         return (afterAttention + mlpOut.to(ScalarType.Float32)).MoveToOuterDisposeScope();

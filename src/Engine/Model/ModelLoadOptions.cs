@@ -9,10 +9,11 @@ public sealed record ModelLoadOptions
     public IReadOnlySet<int> SkippedBlocks { get; init; } = new HashSet<int>();
 
     /// <summary>
-    /// Dtype of the weights used for decode steps. fp32 by default: batch-1 decode is a chain of GEMVs, and
-    /// on this CPU bf16 GEMV is slower than fp32.
+    /// Dtype of the weights used for decode steps; null picks the checkpoint's own precision: bf16 for a bf16
+    /// checkpoint (lossless, and streaming half the bytes makes every batch size faster here — fp32 GEMMs with a
+    /// few rows are pathologically slow on this CPU), fp32 otherwise. See bench/RESULTS.md.
     /// </summary>
-    public ScalarType DecodeDtype { get; init; } = ScalarType.Float32;
+    public ScalarType? DecodeDtype { get; init; }
 
     /// <summary>
     /// Dtype of the weights used for prompt processing. bf16 by default: prompt-sized GEMMs run several times

@@ -24,7 +24,17 @@ public sealed class RotaryEmbedding : IDisposable
         headDim = config.HeadDim;
         maxPositions = config.MaxPositionEmbeddings;
         inverseFrequencies = ComputeInverseFrequencies(config);
+        int half = headDim / 2;
+        var permutation = new float[headDim * headDim];
+        for (int i = 0; i < half; i++)
+        {
+            permutation[(i + half) * headDim + i] = -1f; // output i takes -x[i + half]
+            permutation[i * headDim + i + half] = 1f;    // output i + half takes x[i]
+        }
+        rotateHalfMatrix = tensor(permutation, [headDim, headDim]).DetachFromDisposeScope();
     }
+
+    private readonly Tensor rotateHalfMatrix;
 
     public static double[] ComputeInverseFrequencies(ModelConfig config)
     {
@@ -78,6 +88,24 @@ public sealed class RotaryEmbedding : IDisposable
         return (xf * cos).add_(rotated.mul_(sin)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Rotation matrices [B, 1, headDim, headDim] for one decode step, such that x·R applies RoPE at each
+    /// sequence's position. Built once per step and shared by every block: one small matrix product per block
+    /// replaces a dozen elementwise operations, which dominate a batch-1 step's overhead.
+    /// </summary>
+    public Tensor DecodeRotation(Tensor positions, int maxPosition)
+    {
+        EnsureTable(maxPosition + 1);
+        using var scope = NewDisposeScope();
+        Tensor flat = positions.reshape(-1);
+        long batch = flat.shape[0];
+        Tensor cos = cosTable.index_select(0, flat);
+        Tensor sin = sinTable.index_select(0, flat);
+        // x·R = x⊙cos + rotate_half(x)⊙sin, where rotate_half(x) = x·P for a signed permutation P.
+        Tensor rotation = diag_embed(cos).add_(rotateHalfMatrix.unsqueeze(0) * sin.unsqueeze(1));
+        return rotation.view(batch, 1, headDim, headDim).MoveToOuterDisposeScope();
+    }
+
     private void EnsureTable(int length)
     {
         if (length <= tableLength) return;
@@ -107,6 +135,7 @@ public sealed class RotaryEmbedding : IDisposable
 
     public void Dispose()
     {
+        rotateHalfMatrix.Dispose();
         cosTable.Dispose();
         sinTable.Dispose();
     }

@@ -86,6 +86,7 @@ public class BlockSkippingTests
     {
         public List<string> Requested { get; } = [];
         public bool Contains(string name) => inner.Contains(name);
+        public ScalarType StoredDtype(string name) => inner.StoredDtype(name);
 
         public Tensor Load(string name, long[] expectedShape, ScalarType dtype)
         {
