@@ -64,7 +64,7 @@ public static class BenchEngineCommand
             progress => MachineCeilings.Measure(ceilingsOptions, progress));
         PrintCeilings(ceilings, context);
 
-        EngineThroughputResult? throughput = null;
+        EngineThroughputReport? throughput = null;
         if (options.HasModel)
             throughput = EngineThroughputBench.Run(options, ceilings, context);
 
@@ -106,7 +106,7 @@ public static class BenchEngineCommand
         string? Shape,
         bool Smoke,
         MachineCeilingsResult Ceilings,
-        EngineThroughputResult? Throughput);
+        EngineThroughputReport? Throughput);
 
     public static readonly JsonSerializerOptions JsonOptions = new()
     {

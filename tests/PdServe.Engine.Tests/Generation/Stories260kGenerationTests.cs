@@ -1,7 +1,7 @@
 using PdServe.Engine.Generation;
 using PdServe.Engine.Model;
 using PdServe.Engine.Sampling;
-using PdServe.Engine.Tests.Support;
+using PdServe.TestSupport;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Tests.Generation;

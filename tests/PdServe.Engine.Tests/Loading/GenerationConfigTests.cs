@@ -1,5 +1,5 @@
 using PdServe.Engine.Loading;
-using PdServe.Engine.Tests.Support;
+using PdServe.TestSupport;
 
 namespace PdServe.Engine.Tests.Loading;
 

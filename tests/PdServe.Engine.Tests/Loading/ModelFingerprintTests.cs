@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using PdServe.Engine.Loading;
-using PdServe.Engine.Tests.Support;
+using PdServe.TestSupport;
 
 namespace PdServe.Engine.Tests.Loading;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using PdServe.Engine.Loading;
-using PdServe.Engine.Tests.Support;
+using PdServe.TestSupport;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Tests.Loading;

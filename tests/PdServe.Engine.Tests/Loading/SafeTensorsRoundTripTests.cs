@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using PdServe.Engine.Loading;
-using PdServe.Engine.Tests.Support;
+using PdServe.TestSupport;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
-using PdServe.Engine.Tests.Support;
+using PdServe.TestSupport;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Tests.Model;

@@ -1,4 +1,4 @@
-using PdServe.Engine.Tests.Support;
+using PdServe.TestSupport;
 using PdServe.Engine.Tokenization;
 
 namespace PdServe.Engine.Tests.Tokenization;

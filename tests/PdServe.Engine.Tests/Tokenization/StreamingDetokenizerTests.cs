@@ -22,9 +22,9 @@ public sealed class RequiresAttributesTests
     [Fact]
     public void MissingSharedModelOrFile_IsReportedAsSkip()
     {
-        Assert.NotNull(new Support.RequiresSharedModelFactAttribute("no-such-model-xyz").Skip);
-        Assert.NotNull(new Support.RequiresRepoFileFactAttribute("no/such/file.json").Skip);
-        Assert.Null(new Support.RequiresRepoFileFactAttribute("PdServe.sln").Skip);
-        Assert.NotNull(Support.RepoPaths.RepoRoot);
+        Assert.NotNull(new PdServe.TestSupport.RequiresSharedModelFactAttribute("no-such-model-xyz").Skip);
+        Assert.NotNull(new PdServe.TestSupport.RequiresRepoFileFactAttribute("no/such/file.json").Skip);
+        Assert.Null(new PdServe.TestSupport.RequiresRepoFileFactAttribute("PdServe.sln").Skip);
+        Assert.NotNull(PdServe.TestSupport.RepoPaths.RepoRoot);
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using PdServe.Engine.Tests.Support;
+using PdServe.TestSupport;
 using PdServe.Engine.Tokenization;
 
 namespace PdServe.Engine.Tests.Tokenization;

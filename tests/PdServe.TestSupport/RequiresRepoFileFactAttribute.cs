@@ -1,4 +1,4 @@
-namespace PdServe.Engine.Tests.Support;
+namespace PdServe.TestSupport;
 
 /// <summary>A [Fact] reported as skipped when a file (path relative to the repository root) is absent.</summary>
 public sealed class RequiresRepoFileFactAttribute : FactAttribute

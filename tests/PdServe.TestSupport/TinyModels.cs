@@ -2,7 +2,7 @@ using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
 using static TorchSharp.torch;
 
-namespace PdServe.Engine.Tests.Support;
+namespace PdServe.TestSupport;
 
 /// <summary>Loads models from tiny checkpoints written to a temporary directory.</summary>
 public static class TinyModels

@@ -1,4 +1,4 @@
-namespace PdServe.Engine.Tests.Support;
+namespace PdServe.TestSupport;
 
 /// <summary>
 /// A [Fact] reported as skipped when shared/models/&lt;model&gt; is absent (xunit 2 has no dynamic skip, so the

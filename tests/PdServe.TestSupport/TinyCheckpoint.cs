@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using PdServe.Engine.Loading;
 using TorchSharp;
 
-namespace PdServe.Engine.Tests.Support;
+namespace PdServe.TestSupport;
 
 /// <summary>
 /// Writes tiny Hugging Face model directories with deterministic random weights: config.json,

@@ -1,4 +1,4 @@
-namespace PdServe.Engine.Tests.Support;
+namespace PdServe.TestSupport;
 
 /// <summary>A fresh directory under the system temp folder, deleted with everything in it on Dispose.</summary>
 public sealed class TempDirectory : IDisposable

@@ -1,4 +1,4 @@
-namespace PdServe.Engine.Tests.Support;
+namespace PdServe.TestSupport;
 
 /// <summary>
 /// Locates the repository root (the folder holding PdServe.sln, found by walking up from the test binaries) and

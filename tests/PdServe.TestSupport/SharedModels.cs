@@ -1,4 +1,4 @@
-namespace PdServe.Engine.Tests.Support;
+namespace PdServe.TestSupport;
 
 /// <summary>The real pretrained checkpoint in ../shared/models, used to prove the engine's numerics.</summary>
 public static class SharedModels
