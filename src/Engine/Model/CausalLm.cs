@@ -33,8 +33,11 @@ public sealed class CausalLm : nn.Module
         this.finalNorm = finalNorm;
         this.lmHead = lmHead;
         rope = new RotaryEmbedding(config);
+        if (options.TwoThreadDecode ?? get_num_threads() >= 2) decodeSplit = new PartnerThread();
         RegisterComponents();
     }
+
+    private readonly PartnerThread? decodeSplit;
 
     public ModelConfig Config { get; }
     public LayerPlan Plan { get; }
@@ -176,16 +179,33 @@ public sealed class CausalLm : nn.Module
         int batch = tokens.Count;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        Tensor ids = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(1);
+        // With a partner thread, each of the two threads runs torch single-threaded for the step.
+        int threads = get_num_threads();
+        if (decodeSplit is not null) set_num_threads(1);
+        try
+        {
+            return DecodeBlocks(tokens, positions, cache).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            if (decodeSplit is not null) set_num_threads(threads);
+        }
+    }
+
+    private Tensor DecodeBlocks(IReadOnlyList<int> tokens, IReadOnlyList<int> positions, KvCache cache)
+    {
+        int batch = tokens.Count;
+        // Decode keeps activations 2-D [B, hidden]: a 2-D linear goes straight to the GEMV kernel.
+        Tensor ids = tensor(tokens.Select(t => (long)t).ToArray());
         Tensor rotation = rope.DecodeRotation(tensor(positions.Select(p => (long)p).ToArray()), positions.Max());
-        Tensor hidden = Embed(ids);
+        Tensor hidden = embedding.index_select(0, ids).to(ScalarType.Float32);
         var masks = new DecodeMaskBuilder(batch);
         foreach (DecoderBlock block in blocks)
         {
             Tensor mask = masks.ForLengthsAfterAppend(cache.LengthsOfFirstSlots(block.Index, batch));
-            hidden = block.ForwardDecode(hidden, rotation, DecodeDtype, cache, mask);
+            hidden = block.ForwardDecode(hidden, rotation, DecodeDtype, cache, mask, decodeSplit);
         }
-        return Logits(finalNorm.forward(hidden)).reshape(batch, -1).MoveToOuterDisposeScope();
+        return Logits(finalNorm.forward(hidden), decodeSplit).reshape(batch, -1);
     }
 
     /// <summary>The causal mask [1, 1, G·T, T] in the folded layout grouped-query attention expects.</summary>
@@ -199,15 +219,24 @@ public sealed class CausalLm : nn.Module
     private Tensor Embed(Tensor ids) =>
         embedding.index_select(0, ids.reshape(-1)).view(ids.shape[0], ids.shape[1], -1).to(ScalarType.Float32);
 
-    private Tensor Logits(Tensor normed)
+    private Tensor Logits(Tensor normed, PartnerThread? split = null)
     {
-        if (lmHead is not null) return lmHead.forward(normed.to(DecodeDtype)).to(ScalarType.Float32);
-        return nn.functional.linear(normed.to(embedding.dtype), embedding).to(ScalarType.Float32);
+        Tensor input = normed.to(DecodeDtype);
+        if (lmHead is not null) return lmHead.Forward(input, split).to(ScalarType.Float32);
+        if (split is null) return nn.functional.linear(input, embedding).to(ScalarType.Float32);
+        long half = embedding.shape[0] / 2;
+        (Tensor first, Tensor second) = split.Linear(input,
+            embedding.narrow(0, 0, half), null, embedding.narrow(0, half, embedding.shape[0] - half), null);
+        return cat([first, second], -1).to(ScalarType.Float32);
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) rope.Dispose();
+        if (disposing)
+        {
+            rope.Dispose();
+            decodeSplit?.Dispose();
+        }
         base.Dispose(disposing);
     }
 

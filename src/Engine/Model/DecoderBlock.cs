@@ -1,4 +1,5 @@
 using PdServe.Engine.Cache;
+using PdServe.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Model;
@@ -42,12 +43,14 @@ public sealed class DecoderBlock : nn.Module
         return (afterAttention + mlpOut.to(ScalarType.Float32)).MoveToOuterDisposeScope();
     }
 
-    public Tensor ForwardDecode(Tensor hidden, Tensor rotation, ScalarType computeDtype, KvCache cache, Tensor additiveMask)
+    public Tensor ForwardDecode(Tensor hidden, Tensor rotation, ScalarType computeDtype, KvCache cache, Tensor additiveMask,
+        PartnerThread? split)
     {
         using var scope = NewDisposeScope();
-        Tensor attended = attention.ForwardDecode(inputNorm.forward(hidden).to(computeDtype), rotation, cache, Index, additiveMask);
+        Tensor attended = attention.ForwardDecode(inputNorm.forward(hidden).to(computeDtype), rotation, cache, Index,
+            additiveMask, split);
         Tensor afterAttention = hidden + attended.to(ScalarType.Float32);
-        Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
+        Tensor mlpOut = mlp.Forward(postAttentionNorm.forward(afterAttention).to(computeDtype), split);
         return (afterAttention + mlpOut.to(ScalarType.Float32)).MoveToOuterDisposeScope();
     }
 }

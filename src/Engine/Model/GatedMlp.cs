@@ -1,3 +1,4 @@
+using PdServe.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Model;
@@ -19,6 +20,15 @@ public sealed class GatedMlp : nn.Module<Tensor, Tensor>
 
     public Projection GateUp => gateUp;
     public Projection Down => down;
+
+    /// <summary>The decode-step form: gate and up come back as the two halves of the split product.</summary>
+    public Tensor Forward(Tensor x, PartnerThread? split)
+    {
+        if (split is null || x.dtype != gateUp.Weight.dtype) return forward(x);
+        using var scope = NewDisposeScope();
+        (Tensor gate, Tensor up) = gateUp.ForwardHalves(x, split);
+        return down.Forward(nn.functional.silu(gate).mul_(up), split).MoveToOuterDisposeScope();
+    }
 
     public override Tensor forward(Tensor x)
     {

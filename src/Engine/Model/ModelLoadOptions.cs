@@ -21,6 +21,12 @@ public sealed record ModelLoadOptions
     /// </summary>
     public ScalarType PrefillDtype { get; init; } = ScalarType.BFloat16;
 
+    /// <summary>
+    /// Split each decode-step matrix product across two threads (see <see cref="Runtime.PartnerThread"/>).
+    /// Null: when torch may use two or more threads. Prefill and training are unaffected.
+    /// </summary>
+    public bool? TwoThreadDecode { get; init; }
+
     /// <summary>Receives the fraction of weights loaded, from 0 to 1.</summary>
     public IProgress<double>? Progress { get; init; }
 }

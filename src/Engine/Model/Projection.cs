@@ -1,3 +1,4 @@
+using PdServe.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,8 +27,31 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
         }
         this.weight = new Parameter(weight, requires_grad: false);
         this.bias = bias is null ? null : new Parameter(bias, requires_grad: false);
+        long half = this.weight.shape[0] / 2, rest = this.weight.shape[0] - half;
+        halves = new RowHalves(
+            this.weight.narrow(0, 0, half).DetachFromDisposeScope(), this.bias?.narrow(0, 0, half).DetachFromDisposeScope(),
+            this.weight.narrow(0, half, rest).DetachFromDisposeScope(), this.bias?.narrow(0, half, rest).DetachFromDisposeScope());
         RegisterComponents();
     }
+
+    /// <summary>Views of the first and second half of the weight's rows, made once: a decode step is short of time.</summary>
+    private sealed record RowHalves(Tensor FirstWeight, Tensor? FirstBias, Tensor SecondWeight, Tensor? SecondBias);
+
+    private readonly RowHalves halves;
+
+    /// <summary>
+    /// The output for decode steps, whose rows are split across two threads when <paramref name="split"/> is given.
+    /// </summary>
+    public Tensor Forward(Tensor input, PartnerThread? split)
+    {
+        if (split is null || input.dtype != weight.dtype) return forward(input);
+        (Tensor first, Tensor second) = ForwardHalves(input, split);
+        return cat([first, second], -1);
+    }
+
+    /// <summary>The first and second half of the output features, computed on two threads.</summary>
+    public (Tensor First, Tensor Second) ForwardHalves(Tensor input, PartnerThread split) =>
+        split.Linear(input, halves.FirstWeight, halves.FirstBias, halves.SecondWeight, halves.SecondBias);
 
     public Tensor Weight => weight;
     public Tensor? Bias => bias;
@@ -46,6 +70,10 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
     {
         if (disposing)
         {
+            halves.FirstWeight.Dispose();
+            halves.FirstBias?.Dispose();
+            halves.SecondWeight.Dispose();
+            halves.SecondBias?.Dispose();
             alternateWeight?.Dispose();
             alternateBias?.Dispose();
         }

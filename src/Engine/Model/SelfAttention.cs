@@ -1,4 +1,5 @@
 using PdServe.Engine.Cache;
+using PdServe.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Model;
@@ -63,16 +64,16 @@ public sealed class SelfAttention : nn.Module
     }
 
     /// <summary>
-    /// One decode step for the sequences in cache slots 0..B-1 (<paramref name="x"/> [B, 1, hidden], normed, in
+    /// One decode step for the sequences in cache slots 0..B-1 (<paramref name="x"/> [B, hidden], normed, in
     /// the compute dtype; <paramref name="rotation"/> from <see cref="RotaryEmbedding.DecodeRotation"/>): appends their new key/value to
     /// <paramref name="cache"/> and attends over each slot's stored entries. <paramref name="additiveMask"/>
     /// [B, 1, 1, L] (L the longest slot after the append) hides the entries beyond each slot's length.
     /// </summary>
-    public Tensor ForwardDecode(Tensor x, Tensor rotation, KvCache cache, int block, Tensor additiveMask)
+    public Tensor ForwardDecode(Tensor x, Tensor rotation, KvCache cache, int block, Tensor additiveMask, PartnerThread? split)
     {
         using var scope = NewDisposeScope();
         long batch = x.shape[0];
-        Tensor fused = qkv.forward(x).view(batch, heads + 2 * kvHeads, headDim);
+        Tensor fused = qkv.Forward(x, split).view(batch, heads + 2 * kvHeads, headDim);
         Tensor queryKey = fused.narrow(1, 0, heads + kvHeads);
         if (queryKey.dtype != ScalarType.Float32) queryKey = queryKey.to(ScalarType.Float32);
         Tensor rotated = matmul(queryKey.unsqueeze(1), rotation).squeeze(1); // [B, heads + kvHeads, headDim]
@@ -81,10 +82,25 @@ public sealed class SelfAttention : nn.Module
         (Tensor cachedK, Tensor cachedV, _) = cache.View(block, (int)batch);
         // Fold the query heads of one KV group into the "query length" axis: no KV head is copied.
         Tensor groupedQ = rotated.narrow(1, 0, heads).reshape(batch, kvHeads, heads / kvHeads, headDim);
-        Tensor attended = nn.functional.scaled_dot_product_attention(groupedQ, cachedK, cachedV, attn_mask: additiveMask);
-        Tensor merged = attended.reshape(batch, 1, heads * headDim);
+        Tensor attended = split is null || batch < 2
+            ? nn.functional.scaled_dot_product_attention(groupedQ, cachedK, cachedV, attn_mask: additiveMask)
+            : AttendInHalves(groupedQ, cachedK, cachedV, additiveMask, split);
+        Tensor merged = attended.reshape(batch, heads * headDim);
         if (merged.dtype != x.dtype) merged = merged.to(x.dtype);
-        return output.forward(merged).MoveToOuterDisposeScope();
+        return output.Forward(merged, split).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Half of the batch's sequences attend on the partner thread.</summary>
+    private static Tensor AttendInHalves(Tensor q, Tensor k, Tensor v, Tensor mask, PartnerThread split)
+    {
+        long batch = q.shape[0], half = batch / 2, rest = batch - half;
+        // Views are made here, on the caller's thread, inside its dispose scope.
+        Tensor q1 = q.narrow(0, 0, half), k1 = k.narrow(0, 0, half), v1 = v.narrow(0, 0, half), m1 = mask.narrow(0, 0, half);
+        Tensor q2 = q.narrow(0, half, rest), k2 = k.narrow(0, half, rest), v2 = v.narrow(0, half, rest), m2 = mask.narrow(0, half, rest);
+        (Tensor first, Tensor second) = split.Run(
+            () => nn.functional.scaled_dot_product_attention(q1, k1, v1, attn_mask: m1),
+            () => nn.functional.scaled_dot_product_attention(q2, k2, v2, attn_mask: m2));
+        return cat([first, second], 0);
     }
 
     private (Tensor Q, Tensor K, Tensor V) Project(Tensor x, Tensor positions, int maxPosition, RotaryEmbedding rope)
