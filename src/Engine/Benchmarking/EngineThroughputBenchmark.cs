@@ -32,7 +32,7 @@ public sealed record PrefillDtypeCheck(float MaxLogitDifference, float MaxAbsLog
 public static class EngineThroughputBenchmark
 {
     public static EngineThroughputResult Run(CausalLm model, int prefillTokens = 512, int[]? batchSizes = null,
-        int decodeContext = 128, int decodeSteps = 16, int repetitions = 3, int seed = 1)
+        int decodeContext = 128, int decodeSteps = 16, int repetitions = 5, int seed = 1)
     {
         batchSizes ??= [1, 4, 16];
         var random = new Random(seed);

@@ -122,7 +122,7 @@ public sealed class CausalLm : nn.Module
     /// <summary>
     /// Logits [B, T, vocab] (fp32) for whole sequences [B, T] starting at position 0, without a cache.
     /// <paramref name="blockMasks"/> optionally replaces the causal mask of some blocks with an additive mask
-    /// [B|1, 1, T, T]. Gradients flow when the parameters require them: the trainer uses this same code.
+    /// [B|1, 1, T, T] (still causal: no query may see a later key). Gradients flow when the parameters require them: the trainer uses this same code.
     /// </summary>
     public Tensor Forward(Tensor inputIds, ScalarType? computeDtype = null, IReadOnlyDictionary<int, Tensor>? blockMasks = null)
     {
@@ -131,13 +131,13 @@ public sealed class CausalLm : nn.Module
         Tensor positions = arange(time, ScalarType.Int64).unsqueeze(0).expand(batch, time);
         ScalarType dtype = computeDtype ?? DecodeDtype;
         Tensor hidden = Embed(inputIds);
-        Tensor causal = FoldedCausalMask((int)time);
+        using var causal = CausalChunkedMask.Causal((int)time, Config.QueryGroupSize);
         foreach (DecoderBlock block in blocks)
         {
-            Tensor mask = blockMasks is not null && blockMasks.TryGetValue(block.Index, out Tensor? m)
-                ? SelfAttention.FoldMask(m, Config.QueryGroupSize)
-                : causal;
-            hidden = block.ForwardSequence(hidden, positions, (int)time - 1, rope, dtype, mask, out _, out _);
+            using CausalChunkedMask? custom = blockMasks is not null && blockMasks.TryGetValue(block.Index, out Tensor? m)
+                ? new CausalChunkedMask(m, Config.QueryGroupSize)
+                : null;
+            hidden = block.ForwardSequence(hidden, positions, (int)time - 1, rope, dtype, custom ?? causal, out _, out _);
         }
         return Logits(finalNorm.forward(hidden)).MoveToOuterDisposeScope();
     }
@@ -158,7 +158,7 @@ public sealed class CausalLm : nn.Module
         Tensor ids = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
         Tensor positions = arange(tokens.Count, ScalarType.Int64).unsqueeze(0);
         Tensor hidden = Embed(ids);
-        Tensor causal = FoldedCausalMask(tokens.Count);
+        using var causal = CausalChunkedMask.Causal(tokens.Count, Config.QueryGroupSize);
         foreach (DecoderBlock block in blocks)
         {
             hidden = block.ForwardSequence(hidden, positions, tokens.Count - 1, rope, computeDtype ?? PrefillDtype, causal,
@@ -206,14 +206,6 @@ public sealed class CausalLm : nn.Module
             hidden = block.ForwardDecode(hidden, rotation, DecodeDtype, cache, mask, decodeSplit);
         }
         return Logits(finalNorm.forward(hidden), decodeSplit).reshape(batch, -1);
-    }
-
-    /// <summary>The causal mask [1, 1, G·T, T] in the folded layout grouped-query attention expects.</summary>
-    private Tensor FoldedCausalMask(int time)
-    {
-        using var scope = NewDisposeScope();
-        Tensor causal = full(time, time, float.NegativeInfinity).triu_(1).view(1, 1, time, time);
-        return SelfAttention.FoldMask(causal, Config.QueryGroupSize).MoveToOuterDisposeScope();
     }
 
     private Tensor Embed(Tensor ids) =>

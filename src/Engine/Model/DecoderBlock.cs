@@ -31,11 +31,11 @@ public sealed class DecoderBlock : nn.Module
     public GatedMlp Mlp => mlp;
 
     public Tensor ForwardSequence(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
-        ScalarType computeDtype, Tensor foldedMask, out Tensor keys, out Tensor values)
+        ScalarType computeDtype, CausalChunkedMask mask, out Tensor keys, out Tensor values)
     {
         using var scope = NewDisposeScope();
         Tensor attended = attention.ForwardSequence(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition,
-            rope, foldedMask, out keys, out values);
+            rope, mask, out keys, out values);
         keys.MoveToOuterDisposeScope();
         values.MoveToOuterDisposeScope();
         Tensor afterAttention = hidden + attended.to(ScalarType.Float32);
