@@ -60,6 +60,8 @@ public class CliTests
     [InlineData("--skip-blocks", "3,,5")]
     [InlineData("--seed", "seven")]
     [InlineData("--threads", "0")]
+    [InlineData("--prefill-dtype", "auto")]
+    [InlineData("--decode-dtype", "fp16")]
     public void Generate_bad_option_value_is_one_line_naming_the_option_and_exit_2(string option, string value)
     {
         var run = CliRun.Of("generate", "--model", ExistingDir, "--prompt", "hi", option, value);

@@ -61,6 +61,20 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Stage_dtypes_are_load_options_and_fp32_and_bf16_prefill_agree_on_greedy_tokens_here()
+    {
+        var fp32 = ParseJson(Generate("--prompt", "the", "--max-tokens", "5", "--temperature", "0", "--json",
+            "--prefill-dtype", "fp32", "--decode-dtype", "fp32"));
+        var bf16Prefill = ParseJson(Generate("--prompt", "the", "--max-tokens", "5", "--temperature", "0", "--json",
+            "--prefill-dtype", "bf16", "--decode-dtype", "fp32"));
+        // The first token comes from the prefill; later ones from fp32 decode over a bf16-computed prompt cache.
+        Assert.Equal(fp32.Tokens, bf16Prefill.Tokens);
+        var bf16 = ParseJson(Generate("--prompt", "the", "--max-tokens", "5", "--temperature", "0", "--json",
+            "--decode-dtype", "bf16"));
+        Assert.InRange(bf16.Tokens.Length, 1, 5);
+    }
+
+    [Fact]
     public void An_empty_prompt_starts_from_bos_alone()
     {
         var (prompt, tokens, _) = ParseJson(Generate("--prompt", "", "--max-tokens", "3", "--temperature", "0", "--json"));

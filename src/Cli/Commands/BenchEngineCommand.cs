@@ -32,10 +32,12 @@ public static class BenchEngineCommand
             HelpName = "FILE",
         };
         var smoke = new Option<bool>("--smoke") { Description = "Tiny sizes (tests only)", Hidden = true };
+        var prefillDtype = WeightDtypeOptions.Prefill();
+        var decodeDtype = WeightDtypeOptions.Decode();
 
         var command = new Command("engine", "Measure machine ceilings and, with --model/--shape, engine throughput")
         {
-            model, shape, threads, json, smoke,
+            model, shape, threads, json, smoke, prefillDtype, decodeDtype,
         };
         command.Validators.Add(result =>
         {
@@ -49,6 +51,8 @@ public static class BenchEngineCommand
             Threads = parseResult.GetValue(threads),
             JsonPath = parseResult.GetValue(json),
             Smoke = parseResult.GetValue(smoke),
+            PrefillDtype = WeightDtypeOptions.Parse(parseResult.GetValue(prefillDtype)!)!.Value,
+            DecodeDtype = WeightDtypeOptions.Parse(parseResult.GetValue(decodeDtype)!),
         }, context));
         return command;
     }

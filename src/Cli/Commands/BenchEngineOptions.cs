@@ -13,5 +13,9 @@ public sealed record BenchEngineOptions
     /// <summary>Hidden <c>--smoke</c>: tiny sizes, for tests; the numbers mean nothing.</summary>
     public bool Smoke { get; init; }
 
+    public TorchSharp.torch.ScalarType PrefillDtype { get; init; } = TorchSharp.torch.ScalarType.BFloat16;
+    /// <summary>Null: the checkpoint's precision.</summary>
+    public TorchSharp.torch.ScalarType? DecodeDtype { get; init; }
+
     public bool HasModel => ModelDir is not null || ShapeName is not null;
 }

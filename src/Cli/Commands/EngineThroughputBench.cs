@@ -48,7 +48,12 @@ public static class EngineThroughputBench
 
     private static CausalLm Load(BenchEngineOptions options, IProgress<double> progress)
     {
-        var loadOptions = new ModelLoadOptions { Progress = progress };
+        var loadOptions = new ModelLoadOptions
+        {
+            Progress = progress,
+            PrefillDtype = options.PrefillDtype,
+            DecodeDtype = options.DecodeDtype,
+        };
         if (options.ShapeName is { } shape)
         {
             ModelConfig config = ModelShapes.Get(shape);

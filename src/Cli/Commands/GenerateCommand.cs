@@ -61,10 +61,12 @@ public static class GenerateCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of streaming text" };
         var threads = OptionChecks.Threads();
+        var prefillDtype = WeightDtypeOptions.Prefill();
+        var decodeDtype = WeightDtypeOptions.Decode();
 
         var command = new Command("generate", "Generate a completion for a prompt")
         {
-            model, prompt, maxTokens, temperature, topP, topK, seed, skipBlocks, json, threads,
+            model, prompt, maxTokens, temperature, topP, topK, seed, skipBlocks, json, threads, prefillDtype, decodeDtype,
         };
         command.SetAction(parseResult =>
         {
@@ -80,6 +82,8 @@ public static class GenerateCommand
                 SkipBlocks = parseResult.GetValue(skipBlocks) ?? [],
                 Json = parseResult.GetValue(json),
                 Threads = parseResult.GetValue(threads),
+                PrefillDtype = WeightDtypeOptions.Parse(parseResult.GetValue(prefillDtype)!)!.Value,
+                DecodeDtype = WeightDtypeOptions.Parse(parseResult.GetValue(decodeDtype)!),
             };
             TorchThreads.Apply(options.Threads);
             return GenerateRunner.Run(options, context);

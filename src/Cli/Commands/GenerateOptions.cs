@@ -22,4 +22,7 @@ public sealed record GenerateOptions
     public bool Json { get; init; }
     /// <summary>Torch intra-op threads, >= 1; already applied with torch.set_num_threads when the runner starts.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+    public TorchSharp.torch.ScalarType PrefillDtype { get; init; } = TorchSharp.torch.ScalarType.BFloat16;
+    /// <summary>Null: the checkpoint's precision.</summary>
+    public TorchSharp.torch.ScalarType? DecodeDtype { get; init; }
 }

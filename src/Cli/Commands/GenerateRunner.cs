@@ -27,7 +27,12 @@ public static class GenerateRunner
 
     private static int Generate(GenerateOptions options, CliContext context)
     {
-        var loadOptions = new ModelLoadOptions { SkippedBlocks = options.SkipBlocks.ToHashSet() };
+        var loadOptions = new ModelLoadOptions
+        {
+            SkippedBlocks = options.SkipBlocks.ToHashSet(),
+            PrefillDtype = options.PrefillDtype,
+            DecodeDtype = options.DecodeDtype,
+        };
         using LoadedModel loaded = LoadingProgress.Run(context, "loading model", progress =>
             LoadedModel.Load(options.ModelDir, loadOptions with { Progress = progress }));
 
