@@ -1,26 +1,15 @@
 using PdServe.Engine.Benchmarking;
 using PdServe.Engine.Loading;
+using PdServe.TestSupport;
 using TorchSharp;
 
 namespace PdServe.Cli.Tests;
 
 public class RandomWeightSourceTests
 {
-    private static ModelConfig Tiny(bool tied = true, bool attentionBias = false, bool outputBias = false, bool mlpBias = false) => new()
-    {
-        Architecture = "LlamaForCausalLM",
-        NumLayers = 2,
-        HiddenSize = 64,
-        NumHeads = 4,
-        NumKvHeads = 2,
-        HeadDim = 16,
-        IntermediateSize = 96,
-        VocabSize = 128,
-        TieWordEmbeddings = tied,
-        AttentionBias = attentionBias,
-        OutputProjectionBias = outputBias,
-        MlpBias = mlpBias,
-    };
+    private static ModelConfig Tiny(bool tied = true, bool attentionBias = false, bool outputBias = false, bool mlpBias = false) =>
+        TinyCheckpoint.DefaultConfig(tieWordEmbeddings: tied, numLayers: 2, intermediateSize: 96, vocabSize: 128)
+            with { AttentionBias = attentionBias, OutputProjectionBias = outputBias, MlpBias = mlpBias };
 
     [Fact]
     public void Smollm2_shape_is_registered()
