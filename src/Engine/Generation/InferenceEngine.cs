@@ -54,10 +54,22 @@ public sealed class InferenceEngine : IDisposable
         ObjectDisposedException.ThrowIf(stopping, this);
         Validate(request);
         var pending = new PendingRequest(request, cancellation);
+        if (cancellation.CanBeCanceled) pending.WakeOnCancel = cancellation.Register(WakeEngine);
         submitted.Enqueue(pending);
-        if (cancellation.CanBeCanceled) cancellation.Register(() => wake.Set());
         wake.Set();
         return pending.Reader;
+    }
+
+    private void WakeEngine()
+    {
+        try
+        {
+            wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The engine stopped first; it already completed every request.
+        }
     }
 
     public async IAsyncEnumerable<GeneratedToken> GenerateAsync(GenerationRequest request,

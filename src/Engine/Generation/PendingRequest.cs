@@ -14,6 +14,14 @@ internal sealed class PendingRequest(GenerationRequest request, CancellationToke
     public int UnfinishedSamples { get; set; } = request.SampleCount;
     public bool IsCancelled => Cancellation.IsCancellationRequested;
 
+    /// <summary>Wakes the engine when the caller cancels; dropped when the request completes.</summary>
+    public CancellationTokenRegistration WakeOnCancel { get; set; }
+
     public void Emit(GeneratedToken token) => output.Writer.TryWrite(token);
-    public void Complete(Exception? error = null) => output.Writer.TryComplete(error);
+
+    public void Complete(Exception? error = null)
+    {
+        WakeOnCancel.Dispose();
+        output.Writer.TryComplete(error);
+    }
 }
