@@ -69,16 +69,14 @@ public sealed class CausalLm : nn.Module
         {
             Tensor LoadBlock(string name, params long[] shape) => weights.Load(name, shape, dtype);
             Tensor? Bias(string name, long rows, bool present) => present ? LoadBlock(name, rows) : null;
+            RmsNorm Norm(string name) => new(weights.Load(name, [hidden], ScalarType.Float32), config.RmsNormEps);
 
-            Tensor qkvWeight = cat([
+            Tensor qkvWeight = Fuse(
                 LoadBlock(Names.QProj(b), qRows, hidden),
                 LoadBlock(Names.KProj(b), kvRows, hidden),
-                LoadBlock(Names.VProj(b), kvRows, hidden)], 0);
+                LoadBlock(Names.VProj(b), kvRows, hidden));
             Tensor? qkvBias = config.AttentionBias
-                ? cat([
-                    LoadBlock(Names.QBias(b), qRows),
-                    LoadBlock(Names.KBias(b), kvRows),
-                    LoadBlock(Names.VBias(b), kvRows)], 0)
+                ? Fuse(LoadBlock(Names.QBias(b), qRows), LoadBlock(Names.KBias(b), kvRows), LoadBlock(Names.VBias(b), kvRows))
                 : null;
             var attention = new SelfAttention(
                 new Projection(qkvWeight, qkvBias, alternate),
@@ -87,32 +85,34 @@ public sealed class CausalLm : nn.Module
                 config.NumHeads, config.NumKvHeads, config.HeadDim);
 
             long inter = config.IntermediateSize;
-            Tensor gateUpWeight = cat([
-                LoadBlock(Names.GateProj(b), inter, hidden),
-                LoadBlock(Names.UpProj(b), inter, hidden)], 0);
+            Tensor gateUpWeight = Fuse(LoadBlock(Names.GateProj(b), inter, hidden), LoadBlock(Names.UpProj(b), inter, hidden));
             Tensor? gateUpBias = config.MlpBias
-                ? cat([LoadBlock(Names.GateBias(b), inter), LoadBlock(Names.UpBias(b), inter)], 0)
+                ? Fuse(LoadBlock(Names.GateBias(b), inter), LoadBlock(Names.UpBias(b), inter))
                 : null;
             var mlp = new GatedMlp(
                 new Projection(gateUpWeight, gateUpBias, alternate),
                 new Projection(LoadBlock(Names.DownProj(b), hidden, inter),
                     Bias(Names.DownBias(b), hidden, config.MlpBias), alternate));
 
-            loaded.Add(new DecoderBlock(b,
-                new RmsNorm(LoadBlock(Names.InputNorm(b), hidden).to(ScalarType.Float32), config.RmsNormEps),
-                attention,
-                new RmsNorm(LoadBlock(Names.PostAttentionNorm(b), hidden).to(ScalarType.Float32), config.RmsNormEps),
-                mlp));
+            loaded.Add(new DecoderBlock(b, Norm(Names.InputNorm(b)), attention, Norm(Names.PostAttentionNorm(b)), mlp));
             progress.Advance();
         }
 
-        var finalNorm = new RmsNorm(weights.Load(Names.FinalNorm, [hidden], dtype).to(ScalarType.Float32), config.RmsNormEps);
+        var finalNorm = new RmsNorm(weights.Load(Names.FinalNorm, [hidden], ScalarType.Float32), config.RmsNormEps);
         progress.Advance();
         Projection? lmHead = config.TieWordEmbeddings
             ? null
             : new Projection(weights.Load(Names.LmHead, [config.VocabSize, hidden], dtype), null, null);
         progress.Advance();
         return new CausalLm(config, plan, options, dtype, embedding, loaded, finalNorm, lmHead);
+    }
+
+    /// <summary>Concatenates parts loaded separately (q, k, v; gate, up) into one matrix and frees the parts at once.</summary>
+    private static Tensor Fuse(params Tensor[] parts)
+    {
+        Tensor fused = cat(parts, 0);
+        foreach (Tensor part in parts) part.Dispose();
+        return fused;
     }
 
     /// <summary>A cache for this stage's blocks.</summary>
