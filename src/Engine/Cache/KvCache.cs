@@ -51,13 +51,7 @@ public sealed class KvCache : IDisposable
     public int Capacity { get; private set; }
     public ScalarType Dtype { get; }
 
-    /// <summary>Bytes one token's keys and values take in one block.</summary>
-    public long BytesPerTokenPerBlock => 2L * kvHeads * headDim * keys[0].ElementSize;
-
     public int Length(int slot, int block) => lengths[Local(block)][slot];
-
-    /// <summary>Entries held by a slot across all blocks (what its KV costs, in token-blocks).</summary>
-    public long EntryCount(int slot) => lengths.Sum(perSlot => (long)perSlot[slot]);
 
     /// <summary>Replaces the slot's entries for one block with <paramref name="k"/>/<paramref name="v"/> [kvHeads, T, headDim].</summary>
     public void Write(int slot, int block, Tensor k, Tensor v)

@@ -44,10 +44,6 @@ public sealed class CausalLm : nn.Module
     public ScalarType DecodeDtype { get; }
     public ScalarType PrefillDtype { get; }
     public IReadOnlyList<DecoderBlock> Blocks { get; }
-    public Tensor EmbeddingWeight => embedding;
-    public RmsNorm FinalNorm => finalNorm;
-    /// <summary>The output projection, or null when it is tied to the embedding.</summary>
-    public Projection? LmHead => lmHead;
 
     public static CausalLm Load(ModelConfig config, IWeightSource weights, ModelLoadOptions options)
     {

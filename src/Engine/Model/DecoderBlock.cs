@@ -25,10 +25,6 @@ public sealed class DecoderBlock : nn.Module
 
     /// <summary>The block's index in the full, unpruned model.</summary>
     public int Index { get; }
-    public RmsNorm InputNorm => inputNorm;
-    public SelfAttention Attention => attention;
-    public RmsNorm PostAttentionNorm => postAttentionNorm;
-    public GatedMlp Mlp => mlp;
 
     public Tensor ForwardSequence(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
         ScalarType computeDtype, CausalChunkedMask mask, out Tensor keys, out Tensor values)

@@ -18,9 +18,6 @@ public sealed class GatedMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public Projection GateUp => gateUp;
-    public Projection Down => down;
-
     /// <summary>The decode-step form: gate and up come back as the two halves of the split product.</summary>
     public Tensor Forward(Tensor x, PartnerThread? split)
     {

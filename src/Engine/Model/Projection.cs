@@ -54,7 +54,6 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
         split.Linear(input, halves.FirstWeight, halves.FirstBias, halves.SecondWeight, halves.SecondBias);
 
     public Tensor Weight => weight;
-    public Tensor? Bias => bias;
     public long OutFeatures => weight.shape[0];
 
     public override Tensor forward(Tensor input)

@@ -17,7 +17,6 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public Tensor Weight => weight;
 
     public override Tensor forward(Tensor input)
     {

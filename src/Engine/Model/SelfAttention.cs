@@ -28,9 +28,6 @@ public sealed class SelfAttention : nn.Module
         RegisterComponents();
     }
 
-    public Projection Qkv => qkv;
-    public Projection Output => output;
-
     /// <summary>
     /// Attention over a whole sequence with no earlier cache. <paramref name="x"/> is the normed input
     /// [B, T, hidden] in the compute dtype. Returns the block's attention output in the compute dtype, and this
@@ -43,11 +40,11 @@ public sealed class SelfAttention : nn.Module
         (Tensor q, Tensor k, Tensor v) = Project(x, positions, maxPosition, rope);
         long batch = x.shape[0], time = x.shape[1];
         int group = heads / kvHeads;
-        // The query heads of one KV group attend as one sequence of G·chunk queries, so no KV head is copied;
-        // chunking the queries skips keys after each chunk. Both measured faster here than the flash kernel over
-        // repeated KV heads with its causal flag. fp32, like the decode path.
-        // In bf16 (prompt processing), the two products run as bf16 GEMMs with the mask and softmax in fp32:
-        // measured faster here than the fp32 kernel, at the precision the rest of the bf16 prefill has.
+        // The query heads of one KV group attend as one sequence of G·chunk queries (no KV head is copied), and each
+        // query chunk sees only the keys up to its end; both measured faster here than the flash kernel over
+        // repeated KV heads with its causal flag. In fp32 the fused attention kernel runs; in bf16 (prompt
+        // processing) the two products run as bf16 GEMMs with mask and softmax in fp32, which measured faster
+        // still, at the precision the rest of a bf16 prefill has.
         bool lowPrecision = x.dtype != ScalarType.Float32;
         Tensor queries = (lowPrecision ? q.to(x.dtype) : q).view(batch, kvHeads, group, time, headDim);
         Tensor attendKeys = lowPrecision ? k.to(x.dtype) : k;
