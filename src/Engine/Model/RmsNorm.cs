@@ -17,7 +17,6 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();

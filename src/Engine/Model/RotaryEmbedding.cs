@@ -89,7 +89,7 @@ public sealed class RotaryEmbedding : IDisposable
     }
 
     /// <summary>
-    /// Rotation matrices [B, 1, headDim, headDim] for one decode step, such that x·R applies RoPE at each
+    /// Rotation matrices [B, headDim, headDim] for one decode step, such that x·R applies RoPE at each
     /// sequence's position. Built once per step and shared by every block: one small matrix product per block
     /// replaces a dozen elementwise operations, which dominate a batch-1 step's overhead.
     /// </summary>
@@ -103,7 +103,7 @@ public sealed class RotaryEmbedding : IDisposable
         Tensor sin = sinTable.index_select(0, flat);
         // x·R = x⊙cos + rotate_half(x)⊙sin, where rotate_half(x) = x·P for a signed permutation P.
         Tensor rotation = diag_embed(cos).add_(rotateHalfMatrix.unsqueeze(0) * sin.unsqueeze(1));
-        return rotation.view(batch, 1, headDim, headDim).MoveToOuterDisposeScope();
+        return rotation.MoveToOuterDisposeScope();
     }
 
     private void EnsureTable(int length)

@@ -56,8 +56,7 @@ public sealed class SelfAttention : nn.Module
             int visible = chunk.Start + chunk.Length;
             Tensor chunkKeys = attendKeys.narrow(2, 0, visible), chunkValues = attendValues.narrow(2, 0, visible);
             Tensor attended = lowPrecision
-                ? matmul(matmul(chunkQueries, chunkKeys.transpose(-1, -2)).to(ScalarType.Float32).mul_(scale)
-                    .add_(chunk.FoldedMask).softmax(-1).to(x.dtype), chunkValues)
+                ? AttendWithGemms(chunkQueries, chunkKeys, chunkValues, chunk.FoldedMask)
                 : nn.functional.scaled_dot_product_attention(chunkQueries, chunkKeys, chunkValues, attn_mask: chunk.FoldedMask);
             outputs.Add(attended.view(batch, heads, chunk.Length, headDim));
         }
@@ -82,7 +81,7 @@ public sealed class SelfAttention : nn.Module
         Tensor fused = qkv.Forward(x, split).view(batch, heads + 2 * kvHeads, headDim);
         Tensor queryKey = fused.narrow(1, 0, heads + kvHeads);
         if (queryKey.dtype != ScalarType.Float32) queryKey = queryKey.to(ScalarType.Float32);
-        Tensor rotated = matmul(queryKey.unsqueeze(1), rotation).squeeze(1); // [B, heads + kvHeads, headDim]
+        Tensor rotated = bmm(queryKey, rotation); // [B, heads + kvHeads, headDim]
         Tensor v = fused.narrow(1, heads + kvHeads, kvHeads);
         cache.AppendToFirstSlots(block, rotated.narrow(1, heads, kvHeads), v.dtype == ScalarType.Float32 ? v : v.to(ScalarType.Float32));
         (Tensor cachedK, Tensor cachedV, _) = cache.View(block, (int)batch);
@@ -94,6 +93,19 @@ public sealed class SelfAttention : nn.Module
         Tensor merged = attended.reshape(batch, heads * headDim);
         if (merged.dtype != x.dtype) merged = merged.to(x.dtype);
         return output.Forward(merged, split).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// softmax(q·kᵀ·scale + mask)·v with both products as batched GEMMs in the inputs' dtype and the softmax in fp32.
+    /// bmm, not matmul: TorchSharp 0.107's matmul lets a native error abort the process instead of throwing.
+    /// </summary>
+    private Tensor AttendWithGemms(Tensor q, Tensor k, Tensor v, Tensor mask)
+    {
+        long batch = q.shape[0], rows = q.shape[2], keys = k.shape[2];
+        Tensor scores = bmm(q.reshape(batch * kvHeads, rows, headDim), k.reshape(batch * kvHeads, keys, headDim).transpose(1, 2));
+        Tensor weights = scores.to(ScalarType.Float32).view(batch, kvHeads, rows, keys).mul_(scale).add_(mask).softmax(-1);
+        Tensor attended = bmm(weights.to(q.dtype).view(batch * kvHeads, rows, keys), v.reshape(batch * kvHeads, keys, headDim));
+        return attended.view(batch, kvHeads, rows, headDim);
     }
 
     /// <summary>Half of the batch's sequences attend on the partner thread.</summary>

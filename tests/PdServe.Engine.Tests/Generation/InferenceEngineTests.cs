@@ -132,6 +132,21 @@ public class InferenceEngineTests
     }
 
     [Fact]
+    public async Task Sequences_longer_than_the_initial_cache_capacity_grow_it_and_stay_exact()
+    {
+        using CausalLm model = TinyModels.Load(Config);
+        using var engine = new InferenceEngine(model, eosTokenIds: [], new EngineOptions { MaxBatchSize = 2 });
+        int[] longPrompt = TinyModels.RandomTokens(150, Config.VocabSize, 8);
+        int[] shortPrompt = TinyModels.RandomTokens(5, Config.VocabSize, 9);
+        var greedy = new SamplingParams { Temperature = 0, MaxTokens = 8 };
+        var results = await Task.WhenAll(
+            Collect(engine, new GenerationRequest(shortPrompt, greedy with { MaxTokens = 40 })),
+            Collect(engine, new GenerationRequest(longPrompt, greedy)));
+        Assert.Equal(GreedyByRecompute(model, shortPrompt, 40), results[0].Select(t => t.Token.TokenId));
+        Assert.Equal(GreedyByRecompute(model, longPrompt, 8), results[1].Select(t => t.Token.TokenId));
+    }
+
+    [Fact]
     public void Invalid_requests_are_refused_at_submission()
     {
         using CausalLm model = TinyModels.Load(Config);
