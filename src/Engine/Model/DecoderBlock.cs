@@ -34,9 +34,9 @@ public sealed class DecoderBlock : nn.Module
             rope, mask, out keys, out values);
         keys.MoveToOuterDisposeScope();
         values.MoveToOuterDisposeScope();
-        Tensor afterAttention = hidden + attended.to(ScalarType.Float32);
+        Tensor afterAttention = hidden + attended; // fp32 + bf16 promotes to fp32 inside the add
         Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
-        return (afterAttention + mlpOut.to(ScalarType.Float32)).MoveToOuterDisposeScope();
+        return (afterAttention + mlpOut).MoveToOuterDisposeScope();
     }
 
     public Tensor ForwardDecode(Tensor hidden, Tensor rotation, ScalarType computeDtype, KvCache cache, Tensor additiveMask,
@@ -45,8 +45,8 @@ public sealed class DecoderBlock : nn.Module
         using var scope = NewDisposeScope();
         Tensor attended = attention.ForwardDecode(inputNorm.forward(hidden).to(computeDtype), rotation, cache, Index,
             additiveMask, split);
-        Tensor afterAttention = hidden + attended.to(ScalarType.Float32);
+        Tensor afterAttention = hidden + attended; // fp32 + bf16 promotes to fp32 inside the add
         Tensor mlpOut = mlp.Forward(postAttentionNorm.forward(afterAttention).to(computeDtype), split);
-        return (afterAttention + mlpOut.to(ScalarType.Float32)).MoveToOuterDisposeScope();
+        return (afterAttention + mlpOut).MoveToOuterDisposeScope();
     }
 }
