@@ -31,19 +31,7 @@ public static class GenerateCommand
             .Require(p => p > 0 && p <= 1, "in (0, 1]");
         var topK = OptionChecks.Int("--top-k", 0, "Keep only the K most likely tokens (0 = off)", "K")
             .Require(k => k >= 0, "an integer >= 0");
-        var seed = new Option<long?>("--seed")
-        {
-            Description = "Random seed for sampling (default: nondeterministic)",
-            HelpName = "S",
-            CustomParser = result =>
-            {
-                string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-                if (long.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
-                    return value;
-                result.AddError($"--seed must be an integer, got '{token}'");
-                return null;
-            },
-        };
+        var seed = OptionChecks.OptionalLong("--seed", "Random seed for sampling (default: nondeterministic)", "S");
         var skipBlocks = new Option<int[]>("--skip-blocks")
         {
             Description = "Comma-separated decoder block indices to skip, e.g. 3,5",

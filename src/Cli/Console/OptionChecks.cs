@@ -29,24 +29,31 @@ public static class OptionChecks
     }
 
     /// <summary>A double option parsed with the invariant culture; rejects NaN and infinities.</summary>
-    public static Option<double> Double(string name, double defaultValue, string description, string helpName = "X") => new(name)
-    {
-        Description = description,
-        HelpName = helpName,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
-        {
-            string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) &&
-                double.IsFinite(value))
-                return value;
-            result.AddError($"{name} must be a number, got '{token}'");
-            return defaultValue;
-        },
-    };
+    public static Option<double> Double(string name, double defaultValue, string description, string helpName = "X") =>
+        Parsed(name, defaultValue, description, helpName, "a number",
+            (string token, out double value) =>
+                double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value));
 
     /// <summary>An int option with a clear message when the value is not an integer.</summary>
-    public static Option<int> Int(string name, int defaultValue, string description, string helpName = "N") => new(name)
+    public static Option<int> Int(string name, int defaultValue, string description, string helpName = "N") =>
+        Parsed(name, defaultValue, description, helpName, "an integer",
+            (string token, out int value) => int.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
+
+    /// <summary>An optional 64-bit integer option (null when absent).</summary>
+    public static Option<long?> OptionalLong(string name, string description, string helpName = "N") =>
+        Parsed<long?>(name, null, description, helpName, "an integer",
+            (string token, out long? value) =>
+            {
+                bool ok = long.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out long parsed);
+                value = parsed;
+                return ok;
+            });
+
+    private delegate bool TryParse<T>(string token, out T value);
+
+    /// <summary>An option whose value is parsed by <paramref name="parse"/>; a failure names the option and the token.</summary>
+    private static Option<T> Parsed<T>(string name, T defaultValue, string description, string helpName, string kind,
+        TryParse<T> parse) => new(name)
     {
         Description = description,
         HelpName = helpName,
@@ -54,9 +61,8 @@ public static class OptionChecks
         CustomParser = result =>
         {
             string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-            if (int.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
-                return value;
-            result.AddError($"{name} must be an integer, got '{token}'");
+            if (parse(token, out T value)) return value;
+            result.AddError($"{name} must be {kind}, got '{token}'");
             return defaultValue;
         },
     };
