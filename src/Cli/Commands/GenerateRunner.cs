@@ -52,8 +52,9 @@ public static class GenerateRunner
         foreach (GeneratedToken token in engine.Submit(new GenerationRequest(prompt, sampling)).ReadAllAsync().ToBlockingEnumerable())
         {
             generated.Add(token.Token.TokenId);
-            if (!options.Json) context.Stdout.Write(detokenizer.Push(token.Token.TokenId));
-            if (!options.Json) context.Stdout.Flush();
+            if (options.Json) continue;
+            context.Stdout.Write(detokenizer.Push(token.Token.TokenId));
+            context.Stdout.Flush();
         }
 
         if (options.Json)

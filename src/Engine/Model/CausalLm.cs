@@ -33,11 +33,17 @@ public sealed class CausalLm : nn.Module
         this.finalNorm = finalNorm;
         this.lmHead = lmHead;
         rope = new RotaryEmbedding(config);
-        if (options.TwoThreadDecode ?? get_num_threads() >= 2) decodeSplit = new PartnerThread();
+        if (options.TwoThreadDecode ?? get_num_threads() >= 2)
+        {
+            decodeSplit = new PartnerThread();
+            tiedHeadHalves = lmHead is null ? new RowHalves(embedding, null) : null;
+        }
         RegisterComponents();
     }
 
     private readonly PartnerThread? decodeSplit;
+    /// <summary>The tied output projection's row halves, for two-thread decode.</summary>
+    private readonly RowHalves? tiedHeadHalves;
 
     public ModelConfig Config { get; }
     public LayerPlan Plan { get; }
@@ -172,7 +178,6 @@ public sealed class CausalLm : nn.Module
     /// </summary>
     public Tensor DecodeStep(IReadOnlyList<int> tokens, IReadOnlyList<int> positions, KvCache cache)
     {
-        int batch = tokens.Count;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         // With a partner thread, each of the two threads runs torch single-threaded for the step.
@@ -211,11 +216,10 @@ public sealed class CausalLm : nn.Module
     {
         Tensor input = normed.to(DecodeDtype);
         if (lmHead is not null) return lmHead.Forward(input, split).to(ScalarType.Float32);
-        if (split is null) return nn.functional.linear(input, embedding).to(ScalarType.Float32);
-        long half = embedding.shape[0] / 2;
-        (Tensor first, Tensor second) = split.Linear(input,
-            embedding.narrow(0, 0, half), null, embedding.narrow(0, half, embedding.shape[0] - half), null);
-        return cat([first, second], -1).to(ScalarType.Float32);
+        Tensor logits = split is null || tiedHeadHalves is null
+            ? nn.functional.linear(input, embedding)
+            : tiedHeadHalves.LinearWhole(input, split);
+        return logits.to(ScalarType.Float32);
     }
 
     protected override void Dispose(bool disposing)
@@ -223,6 +227,7 @@ public sealed class CausalLm : nn.Module
         if (disposing)
         {
             rope.Dispose();
+            tiedHeadHalves?.Dispose();
             decodeSplit?.Dispose();
         }
         base.Dispose(disposing);

@@ -7,8 +7,8 @@ namespace PdServe.Engine.Model;
 
 /// <summary>
 /// A linear layer y = x·Wᵀ + b. Its weight is held in the decode dtype and, when the prefill stage computes in
-/// another dtype (bf16 GEMMs are several times faster than fp32 for prompt-sized matrices on CPU, while batch-1
-/// bf16 GEMV is slower), also in that dtype. The input's dtype picks the copy, so one model serves both stages.
+/// another dtype (bf16 GEMMs are several times faster than fp32 for prompt-sized matrices on CPU), also in that
+/// dtype. The input's dtype picks the copy, so one model serves both stages.
 /// </summary>
 public sealed class Projection : nn.Module<Tensor, Tensor>
 {
@@ -27,15 +27,9 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
         }
         this.weight = new Parameter(weight, requires_grad: false);
         this.bias = bias is null ? null : new Parameter(bias, requires_grad: false);
-        long half = this.weight.shape[0] / 2, rest = this.weight.shape[0] - half;
-        halves = new RowHalves(
-            this.weight.narrow(0, 0, half).DetachFromDisposeScope(), this.bias?.narrow(0, 0, half).DetachFromDisposeScope(),
-            this.weight.narrow(0, half, rest).DetachFromDisposeScope(), this.bias?.narrow(0, half, rest).DetachFromDisposeScope());
+        halves = new RowHalves(this.weight, this.bias);
         RegisterComponents();
     }
-
-    /// <summary>Views of the first and second half of the weight's rows, made once: a decode step is short of time.</summary>
-    private sealed record RowHalves(Tensor FirstWeight, Tensor? FirstBias, Tensor SecondWeight, Tensor? SecondBias);
 
     private readonly RowHalves halves;
 
@@ -44,14 +38,11 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
     /// </summary>
     public Tensor Forward(Tensor input, PartnerThread? split)
     {
-        if (split is null || input.dtype != weight.dtype) return forward(input);
-        (Tensor first, Tensor second) = ForwardHalves(input, split);
-        return cat([first, second], -1);
+        return split is null || input.dtype != weight.dtype ? forward(input) : halves.LinearWhole(input, split);
     }
 
     /// <summary>The first and second half of the output features, computed on two threads.</summary>
-    public (Tensor First, Tensor Second) ForwardHalves(Tensor input, PartnerThread split) =>
-        split.Linear(input, halves.FirstWeight, halves.FirstBias, halves.SecondWeight, halves.SecondBias);
+    public (Tensor First, Tensor Second) ForwardHalves(Tensor input, PartnerThread split) => halves.Linear(input, split);
 
     public Tensor Weight => weight;
     public long OutFeatures => weight.shape[0];
@@ -69,10 +60,7 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
     {
         if (disposing)
         {
-            halves.FirstWeight.Dispose();
-            halves.FirstBias?.Dispose();
-            halves.SecondWeight.Dispose();
-            halves.SecondBias?.Dispose();
+            halves.Dispose();
             alternateWeight?.Dispose();
             alternateBias?.Dispose();
         }
