@@ -123,66 +123,11 @@ public static class TinyCheckpoint
     }
 
     /// <summary>config.json as Hugging Face writes it for <paramref name="config"/>.</summary>
-    public static JsonObject ConfigJson(ModelConfig config, torch.ScalarType dtype = torch.ScalarType.Float32)
-    {
-        bool qwen2 = config.Architecture == "Qwen2ForCausalLM";
-        var json = new JsonObject
-        {
-            ["architectures"] = new JsonArray(config.Architecture),
-            ["model_type"] = config.Architecture switch
-            {
-                "LlamaForCausalLM" => "llama",
-                "MistralForCausalLM" => "mistral",
-                "Qwen2ForCausalLM" => "qwen2",
-                _ => config.Architecture,
-            },
-            ["hidden_size"] = config.HiddenSize,
-            ["intermediate_size"] = config.IntermediateSize,
-            ["num_hidden_layers"] = config.NumLayers,
-            ["num_attention_heads"] = config.NumHeads,
-            ["num_key_value_heads"] = config.NumKvHeads,
-            ["head_dim"] = config.HeadDim,
-            ["hidden_act"] = "silu",
-            ["rms_norm_eps"] = config.RmsNormEps,
-            ["rope_theta"] = config.RopeTheta,
-            ["rope_scaling"] = config.RopeScaling switch
-            {
-                null => null,
-                { Type: "llama3" } r => new JsonObject
-                {
-                    ["rope_type"] = "llama3",
-                    ["factor"] = r.Factor,
-                    ["low_freq_factor"] = r.LowFreqFactor,
-                    ["high_freq_factor"] = r.HighFreqFactor,
-                    ["original_max_position_embeddings"] = r.OriginalMaxPositionEmbeddings,
-                },
-                var r => new JsonObject { ["rope_type"] = r.Type, ["factor"] = r.Factor },
-            },
-            ["tie_word_embeddings"] = config.TieWordEmbeddings,
-            ["max_position_embeddings"] = config.MaxPositionEmbeddings,
-            ["vocab_size"] = config.VocabSize,
-            ["torch_dtype"] = dtype switch
-            {
-                torch.ScalarType.BFloat16 => "bfloat16",
-                torch.ScalarType.Float16 => "float16",
-                _ => "float32",
-            },
-        };
-        if (!qwen2) json["attention_bias"] = config.AttentionBias;
-        if (config.MlpBias) json["mlp_bias"] = true;
-        if (config.BosTokenId is int bos) json["bos_token_id"] = bos;
-        if (TokenIds(config.EosTokenIds) is { } eos) json["eos_token_id"] = eos;
-        return json;
-    }
+    public static JsonObject ConfigJson(ModelConfig config, torch.ScalarType dtype = torch.ScalarType.Float32) =>
+        ModelConfigJson.Config(config, dtype);
 
     /// <summary>generation_config.json with the config's BOS/EOS ids (EOS as a list when there are several).</summary>
-    public static JsonObject GenerationConfigJson(ModelConfig config)
-    {
-        var json = new JsonObject();
-        if (config.BosTokenId is int bos) json["bos_token_id"] = bos;
-        if (TokenIds(config.EosTokenIds) is { } eos) json["eos_token_id"] = eos;
-        return json;
-    }
+    public static JsonObject GenerationConfigJson(ModelConfig config) => ModelConfigJson.GenerationConfig(config);
 
     /// <summary>
     /// Deterministic random weights for <paramref name="config"/>, keyed by Hugging Face name, in
@@ -225,13 +170,6 @@ public static class TinyCheckpoint
         double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
-
-    private static JsonNode? TokenIds(IReadOnlyList<int> ids) => ids.Count switch
-    {
-        0 => null,
-        1 => JsonValue.Create(ids[0]),
-        _ => new JsonArray(ids.Select(id => (JsonNode?)JsonValue.Create(id)).ToArray()),
-    };
 
     private static void WriteJson(string path, JsonObject json) =>
         File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -117,6 +117,44 @@ public sealed class CausalLm : nn.Module
         return fused;
     }
 
+    /// <summary>
+    /// The weights under their Hugging Face names, as views of the live parameters (fused q/k/v and gate/up are
+    /// split back by rows), so a saved checkpoint loads into this same class. Only a model holding every block can
+    /// be exported. The caller disposes the views.
+    /// </summary>
+    public Dictionary<string, Tensor> ExportWeights()
+    {
+        if (Plan.SkippedBlocks.Count > 0) throw new InvalidOperationException("a stage-pruned model cannot be exported as a checkpoint");
+        long qRows = Config.NumHeads * Config.HeadDim, kvRows = Config.NumKvHeads * Config.HeadDim, inter = Config.IntermediateSize;
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Names.Embedding] = embedding.detach() };
+        foreach (DecoderBlock block in Blocks)
+        {
+            int b = block.Index;
+            weights[Names.InputNorm(b)] = block.InputNorm.Weight.detach();
+            weights[Names.PostAttentionNorm(b)] = block.PostAttentionNorm.Weight.detach();
+            AddRows(weights, block.Attention.Qkv, (Names.QProj(b), Names.QBias(b), qRows), (Names.KProj(b), Names.KBias(b), kvRows),
+                (Names.VProj(b), Names.VBias(b), kvRows));
+            AddRows(weights, block.Attention.Output, (Names.OProj(b), Names.OBias(b), Config.HiddenSize));
+            AddRows(weights, block.Mlp.GateUp, (Names.GateProj(b), Names.GateBias(b), inter), (Names.UpProj(b), Names.UpBias(b), inter));
+            AddRows(weights, block.Mlp.Down, (Names.DownProj(b), Names.DownBias(b), Config.HiddenSize));
+        }
+        weights[Names.FinalNorm] = finalNorm.Weight.detach();
+        if (lmHead is not null) weights[Names.LmHead] = lmHead.Weight.detach();
+        return weights;
+    }
+
+    private static void AddRows(Dictionary<string, Tensor> weights, Projection projection,
+        params (string Weight, string Bias, long Rows)[] parts)
+    {
+        long start = 0;
+        foreach (var (weightName, biasName, rows) in parts)
+        {
+            weights[weightName] = projection.Weight.detach().narrow(0, start, rows);
+            if (projection.Bias is { } bias) weights[biasName] = bias.detach().narrow(0, start, rows);
+            start += rows;
+        }
+    }
+
     /// <summary>A cache for this stage's blocks.</summary>
     public KvCache CreateCache(int maxSlots, int maxTokensPerSlot) =>
         new(Plan.RunBlocks, Config.NumKvHeads, Config.HeadDim, maxSlots, maxTokensPerSlot);

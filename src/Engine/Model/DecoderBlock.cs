@@ -26,6 +26,11 @@ public sealed class DecoderBlock : nn.Module
     /// <summary>The block's index in the full, unpruned model.</summary>
     public int Index { get; }
 
+    internal RmsNorm InputNorm => inputNorm;
+    internal SelfAttention Attention => attention;
+    internal RmsNorm PostAttentionNorm => postAttentionNorm;
+    internal GatedMlp Mlp => mlp;
+
     public Tensor ForwardSequence(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
         ScalarType computeDtype, CausalChunkedMask mask, out Tensor keys, out Tensor values)
     {

@@ -18,6 +18,9 @@ public sealed class GatedMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    internal Projection GateUp => gateUp;
+    internal Projection Down => down;
+
     /// <summary>The decode-step form: gate and up come back as the two halves of the split product.</summary>
     public Tensor Forward(Tensor x, PartnerThread? split)
     {

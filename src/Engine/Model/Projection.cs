@@ -45,6 +45,7 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
     public (Tensor First, Tensor Second) ForwardHalves(Tensor input, PartnerThread split) => halves.Linear(input, split);
 
     public Tensor Weight => weight;
+    public Tensor? Bias => bias;
     public long OutFeatures => weight.shape[0];
 
     public override Tensor forward(Tensor input)
@@ -52,6 +53,10 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
         if (input.dtype == weight.dtype) return nn.functional.linear(input, weight, bias);
         if (alternateWeight is not null && input.dtype == alternateWeight.dtype)
             return nn.functional.linear(input, alternateWeight, alternateBias);
+        // Training keeps float32 master weights and computes in the input's dtype: the cast is part of the graph,
+        // so gradients reach the float32 weights (autocast by hand; TorchSharp has none).
+        if (weight.requires_grad)
+            return nn.functional.linear(input, weight.to(input.dtype), bias?.to(input.dtype));
         using var converted = input.to(weight.dtype);
         return nn.functional.linear(converted, weight, bias);
     }

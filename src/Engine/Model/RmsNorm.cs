@@ -17,6 +17,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public Tensor Weight => weight;
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();

@@ -28,6 +28,9 @@ public sealed class SelfAttention : nn.Module
         RegisterComponents();
     }
 
+    internal Projection Qkv => qkv;
+    internal Projection Output => output;
+
     /// <summary>
     /// Attention over a whole sequence with no earlier cache. <paramref name="x"/> is the normed input
     /// [B, T, hidden] in the compute dtype. Returns the block's attention output in the compute dtype, and this

@@ -1,0 +1,13 @@
+namespace PdServe.Engine.Training;
+
+/// <summary>Where a training run stands after a step; <see cref="HeldoutLoss"/> is set on the steps that evaluated.</summary>
+public sealed record TrainingProgress(
+    long Step,
+    long TotalSteps,
+    double Loss,
+    double LearningRate,
+    double TokensPerSecond,
+    TimeSpan Elapsed,
+    TimeSpan? Remaining,
+    double? HeldoutLoss,
+    bool Checkpointed);
