@@ -29,6 +29,15 @@ public static class TokenizerJsonWriter
     /// <summary>Maps text to byte-level symbols (UTF-8 bytes as <see cref="ByteAlphabet"/> characters), e.g. " hi" to "Ġhi".</summary>
     public static string ToByteLevel(string text) => ByteLevelMapping.Encode(text);
 
+    /// <summary>
+    /// The pre-tokenizer <see cref="TokenizerLoader"/> builds from the "pre_tokenizer" written here, for code that must
+    /// split text exactly as a written tokenizer will (the BPE trainer counts its words with it).
+    /// </summary>
+    internal static PreTokenizerStep PreTokenizer { get; } = new PreTokenizerStep.ByteLevel(AddPrefixSpace, UseRegex);
+
+    private const bool AddPrefixSpace = false;
+    private const bool UseRegex = true;
+
     /// <param name="modelDirectory">Created if missing; tokenizer.json and tokenizer_config.json are overwritten.</param>
     /// <param name="vocabulary">Byte-level tokens in id order (token i gets id i); normally starts with <see cref="ByteAlphabet"/>.</param>
     /// <param name="merges">Merges in priority order; both sides and their concatenation must be in the vocabulary.</param>
@@ -106,7 +115,7 @@ public static class TokenizerJsonWriter
 
         static JsonObject ByteLevel() => new()
         {
-            ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true,
+            ["type"] = "ByteLevel", ["add_prefix_space"] = AddPrefixSpace, ["trim_offsets"] = true, ["use_regex"] = UseRegex,
         };
 
         var tokenizer = new JsonObject
