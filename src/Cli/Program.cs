@@ -52,6 +52,7 @@ public static class Program
         var root = new RootCommand("PdServe: LLM inference server (TorchSharp, CPU)")
         {
             GenerateCommand.Create(context),
+            TrainCommand.Create(context),
             BenchCommand.Create(context),
         };
         foreach (var option in root.Options)

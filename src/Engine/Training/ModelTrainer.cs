@@ -152,7 +152,12 @@ public sealed class ModelTrainer : IDisposable
         return total / windows;
     }
 
-    public void SaveCheckpoint() => TrainingCheckpoint.Save(outputDirectory, Model, optimizer, state);
+    /// <summary>Saves the resumable snapshot and refreshes the servable weights, so the output directory always loads.</summary>
+    public void SaveCheckpoint()
+    {
+        TrainingCheckpoint.Save(outputDirectory, Model, optimizer, state);
+        ServingExport.WriteWeights(outputDirectory, Model);
+    }
 
     public void Dispose()
     {
