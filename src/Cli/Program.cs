@@ -53,6 +53,7 @@ public static class Program
         {
             GenerateCommand.Create(context),
             BenchCommand.Create(context),
+            EvalCommand.Create(context),
         };
         foreach (var option in root.Options)
         {
