@@ -54,6 +54,8 @@ public static class Program
             GenerateCommand.Create(context),
             TrainCommand.Create(context),
             BenchCommand.Create(context),
+            EvalCommand.Create(context),
+            PruneCommand.Create(context),
         };
         foreach (var option in root.Options)
         {

@@ -70,6 +70,8 @@ public static class TinyCheckpoint
     /// Writes a complete model directory for <paramref name="config"/> into <paramref name="directory"/> (created
     /// when missing). Same seed, same bytes. With <paramref name="shardCount"/> the weights are split over that many
     /// model-0000i-of-0000n.safetensors files with a model.safetensors.index.json; otherwise one model.safetensors.
+    /// <paramref name="identityBlocks"/> get zero output projections (o_proj and down_proj), so they pass their input
+    /// through unchanged; the other weights are the same as without them.
     /// </summary>
     public static void Write(
         string directory,
@@ -77,13 +79,19 @@ public static class TinyCheckpoint
         int seed,
         torch.ScalarType dtype = torch.ScalarType.Float32,
         int? shardCount = null,
-        JsonObject? generationConfig = null)
+        JsonObject? generationConfig = null,
+        IReadOnlyCollection<int>? identityBlocks = null)
     {
         Directory.CreateDirectory(directory);
         WriteJson(Path.Combine(directory, "config.json"), ConfigJson(config, dtype));
         WriteJson(Path.Combine(directory, "generation_config.json"), generationConfig ?? GenerationConfigJson(config));
 
         var tensors = RandomWeights(config, seed, dtype);
+        foreach (int block in identityBlocks ?? [])
+        {
+            tensors[LlamaTensorNames.OProj(block)].zero_();
+            tensors[LlamaTensorNames.DownProj(block)].zero_();
+        }
         try
         {
             var metadata = new Dictionary<string, string> { ["format"] = "pt" };

@@ -34,19 +34,23 @@ public static class BenchEngineCommand
         var smoke = new Option<bool>("--smoke") { Description = "Tiny sizes (tests only)", Hidden = true };
         var prefillDtype = WeightDtypeOptions.Prefill();
         var decodeDtype = WeightDtypeOptions.Decode();
+        var plan = PlanOptions.Create();
 
         var command = new Command("engine", "Measure machine ceilings and, with --model/--shape, engine throughput")
         {
-            model, shape, threads, json, smoke, prefillDtype, decodeDtype,
+            model, shape, threads, json, smoke, prefillDtype, decodeDtype, plan,
         };
         command.Validators.Add(result =>
         {
             if (result.GetResult(model) is not null && result.GetResult(shape) is not null)
                 result.AddError("--model and --shape are mutually exclusive; give one");
+            if (result.GetResult(plan) is not null && result.GetResult(model) is null)
+                result.AddError("--plan needs --model: a plan belongs to one model's weights");
         });
         command.SetAction(parseResult => Run(new BenchEngineOptions
         {
             ModelDir = parseResult.GetValue(model),
+            Plan = parseResult.GetValue(plan) is { } planPath ? PlanOptions.LoadFor(planPath, parseResult.GetValue(model)!) : null,
             ShapeName = parseResult.GetValue(shape),
             Threads = parseResult.GetValue(threads),
             JsonPath = parseResult.GetValue(json),

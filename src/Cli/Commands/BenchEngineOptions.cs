@@ -17,5 +17,11 @@ public sealed record BenchEngineOptions
     /// <summary>Null: the checkpoint's precision.</summary>
     public TorchSharp.torch.ScalarType? DecodeDtype { get; init; }
 
+    /// <summary>
+    /// Prune plan (validated against <see cref="ModelDir"/> before anything runs): prefill is measured on the prefill
+    /// stage's blocks, decode on the decode stage's.
+    /// </summary>
+    public PdServe.Engine.Planning.PrunePlan? Plan { get; init; }
+
     public bool HasModel => ModelDir is not null || ShapeName is not null;
 }

@@ -29,10 +29,22 @@ public static class EngineThroughputBench
         ArgumentNullException.ThrowIfNull(ceilings);
         ArgumentNullException.ThrowIfNull(context);
 
-        using CausalLm model = LoadingProgress.Run(context, "loading model", progress => Load(options, progress));
-        EngineThroughputResult measured = LoadingProgress.Run(context, "measuring prefill and decode", _ => options.Smoke
-            ? EngineThroughputBenchmark.Run(model, prefillTokens: 16, batchSizes: [1, 2], decodeContext: 8, decodeSteps: 2, repetitions: 1)
-            : EngineThroughputBenchmark.Run(model));
+        // With a plan, each stage is measured on its own blocks: prefill on the prefill stage's, decode on the decode stage's.
+        IReadOnlySet<int> decodeSkip = options.Plan?.DecodeSkipSet ?? new HashSet<int>();
+        using CausalLm model = LoadingProgress.Run(context, "loading model", progress => Load(options, decodeSkip, progress));
+        EngineThroughputResult measured = LoadingProgress.Run(context, "measuring prefill and decode", _ => Measure(model, options.Smoke));
+        if (options.Plan is { } plan)
+        {
+            using CausalLm prefillStage = LoadingProgress.Run(context, "loading the prefill stage", progress => Load(options, plan.PrefillSkipSet, progress));
+            EngineThroughputResult prefill = LoadingProgress.Run(context, "measuring prefill", _ => Measure(prefillStage, options.Smoke));
+            measured = measured with
+            {
+                PrefillTokensPerSecond = prefill.PrefillTokensPerSecond,
+                PrefillGflopPerSecond = prefill.PrefillGflopPerSecond,
+                PrefillDtypeCheck = prefill.PrefillDtypeCheck,
+            };
+            context.Out.WriteLine($"Plan {plan.Fingerprint()}: prefill skips [{string.Join(',', plan.PrefillSkip.Order())}], decode skips [{string.Join(',', plan.DecodeSkip.Order())}].");
+        }
 
         long fp32Bytes = model.parameters().Sum(p => p.numel()) * 4;
         double copyRoofline = ceilings.MemoryCopyGBps * 1e9 / fp32Bytes;
@@ -46,10 +58,15 @@ public static class EngineThroughputBench
         return report;
     }
 
-    private static CausalLm Load(BenchEngineOptions options, IProgress<double> progress)
+    private static EngineThroughputResult Measure(CausalLm model, bool smoke) => smoke
+        ? EngineThroughputBenchmark.Run(model, prefillTokens: 16, batchSizes: [1, 2], decodeContext: 8, decodeSteps: 2, repetitions: 1)
+        : EngineThroughputBenchmark.Run(model);
+
+    private static CausalLm Load(BenchEngineOptions options, IReadOnlySet<int> skippedBlocks, IProgress<double> progress)
     {
         var loadOptions = new ModelLoadOptions
         {
+            SkippedBlocks = skippedBlocks,
             Progress = progress,
             PrefillDtype = options.PrefillDtype,
             DecodeDtype = options.DecodeDtype,

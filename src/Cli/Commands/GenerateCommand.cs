@@ -51,11 +51,18 @@ public static class GenerateCommand
         var threads = OptionChecks.Threads();
         var prefillDtype = WeightDtypeOptions.Prefill();
         var decodeDtype = WeightDtypeOptions.Decode();
+        var plan = PlanOptions.Create();
+        plan.Description += " (one process: the decode stage's blocks run the whole request)";
 
         var command = new Command("generate", "Generate a completion for a prompt")
         {
-            model, prompt, maxTokens, temperature, topP, topK, seed, skipBlocks, json, threads, prefillDtype, decodeDtype,
+            model, prompt, maxTokens, temperature, topP, topK, seed, skipBlocks, json, threads, prefillDtype, decodeDtype, plan,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(skipBlocks) is not null && result.GetResult(plan) is not null)
+                result.AddError("--skip-blocks and --plan are mutually exclusive; give one");
+        });
         command.SetAction(parseResult =>
         {
             var options = new GenerateOptions
@@ -72,6 +79,7 @@ public static class GenerateCommand
                 Threads = parseResult.GetValue(threads),
                 PrefillDtype = WeightDtypeOptions.Parse(parseResult.GetValue(prefillDtype)!)!.Value,
                 DecodeDtype = WeightDtypeOptions.Parse(parseResult.GetValue(decodeDtype)!),
+                Plan = parseResult.GetValue(plan) is { } planPath ? PlanOptions.LoadFor(planPath, parseResult.GetRequiredValue(model)) : null,
             };
             TorchThreads.Apply(options.Threads);
             return GenerateRunner.Run(options, context);

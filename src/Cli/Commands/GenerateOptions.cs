@@ -18,6 +18,11 @@ public sealed record GenerateOptions
     public long? Seed { get; init; }
     /// <summary>Decoder block indices to skip (sorted, distinct, non-negative; not yet checked against the model).</summary>
     public IReadOnlyList<int> SkipBlocks { get; init; } = [];
+    /// <summary>
+    /// Prune plan, already checked against the model. One process runs the request, as a decode node in unified mode:
+    /// the decode stage's blocks (decode_skip) process prompt and continuation; the KV policy applies only to a transfer.
+    /// </summary>
+    public PdServe.Engine.Planning.PrunePlan? Plan { get; init; }
     /// <summary>Print one JSON object (text, token counts, timings) instead of streaming plain text.</summary>
     public bool Json { get; init; }
     /// <summary>Torch intra-op threads, >= 1; already applied with torch.set_num_threads when the runner starts.</summary>

@@ -29,7 +29,7 @@ public static class GenerateRunner
     {
         var loadOptions = new ModelLoadOptions
         {
-            SkippedBlocks = options.SkipBlocks.ToHashSet(),
+            SkippedBlocks = options.Plan?.DecodeSkipSet ?? options.SkipBlocks.ToHashSet(),
             PrefillDtype = options.PrefillDtype,
             DecodeDtype = options.DecodeDtype,
         };

@@ -183,6 +183,46 @@ public sealed class CausalLm : nn.Module
     }
 
     /// <summary>
+    /// A teacher-forced pass over positions [start, start + T) of sequences [B, T] through this model's blocks less
+    /// <see cref="SequencePass.SkippedBlocks"/>. Each block attends over its <see cref="SequencePass.PrefixKv"/>
+    /// entries and causally over the new positions, so one pass computes what <see cref="Prefill"/> followed by one
+    /// <see cref="DecodeStep"/> per token computes — with the prompt KV of another stage, pruned or not. Attention
+    /// runs explicitly in fp32. Returns fp32 logits [B, T, vocab]. No gradients.
+    /// </summary>
+    public Tensor ForwardPass(Tensor inputIds, SequencePass pass)
+    {
+        ArgumentNullException.ThrowIfNull(pass);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        long batch = inputIds.shape[0], time = inputIds.shape[1];
+        int start = pass.StartPosition;
+        Tensor positions = arange(start, start + time, ScalarType.Int64).unsqueeze(0).expand(batch, time);
+        Tensor hidden = Embed(inputIds);
+        var masks = new Dictionary<long, Tensor>();
+        foreach (DecoderBlock block in blocks)
+        {
+            if (pass.SkippedBlocks.Contains(block.Index)) continue;
+            BlockKv? prefix = null;
+            if (pass.PrefixKv is not null && !pass.PrefixKv.TryGetValue(block.Index, out prefix))
+                throw new ArgumentException($"block {block.Index} runs but the pass has no prefix KV for it", nameof(pass));
+            long prefixLength = prefix?.Keys.shape[2] ?? 0;
+            if (!masks.TryGetValue(prefixLength, out Tensor? mask))
+            {
+                // Every prefix entry is visible; the new positions are causal among themselves.
+                Tensor causal = full(time, time, float.NegativeInfinity).triu_(1);
+                mask = cat([zeros(time, prefixLength), causal], 1).view(1, 1, time, prefixLength + time);
+                masks[prefixLength] = mask;
+            }
+            using var blockScope = NewDisposeScope();
+            Tensor output = block.ForwardAfterPrefix(hidden, positions, start + (int)time - 1, rope, pass.ComputeDtype, prefix, mask,
+                pass.RecordAttention, out Tensor keys, out Tensor values, out Tensor? weights);
+            pass.OnBlock?.Invoke(new BlockActivity(block.Index, hidden, output, keys, values, weights));
+            hidden = output.MoveToOuterDisposeScope();
+        }
+        return Logits(finalNorm.forward(hidden)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Runs a prompt (positions 0..T-1) through the stage's blocks in the prefill dtype, writing each block's
     /// keys and values into <paramref name="slot"/> of <paramref name="cache"/> (when given) and handing them to
     /// <paramref name="onBlockKv"/> as soon as the block finishes, so a transfer can overlap the remaining blocks.

@@ -44,6 +44,21 @@ public sealed class DecoderBlock : nn.Module
         return (afterAttention + mlpOut).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The block over new positions that attend over earlier entries as well (see <see cref="SelfAttention.ForwardAfterPrefix"/>).</summary>
+    public Tensor ForwardAfterPrefix(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope, ScalarType computeDtype,
+        BlockKv? prefix, Tensor additiveMask, bool keepWeights, out Tensor keys, out Tensor values, out Tensor? weights)
+    {
+        using var scope = NewDisposeScope();
+        Tensor attended = attention.ForwardAfterPrefix(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition, rope,
+            prefix?.Keys, prefix?.Values, additiveMask, keepWeights, out keys, out values, out weights);
+        keys.MoveToOuterDisposeScope();
+        values.MoveToOuterDisposeScope();
+        weights?.MoveToOuterDisposeScope();
+        Tensor afterAttention = hidden + attended;
+        Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
+        return (afterAttention + mlpOut).MoveToOuterDisposeScope();
+    }
+
     public Tensor ForwardDecode(Tensor hidden, Tensor rotation, ScalarType computeDtype, KvCache cache, Tensor additiveMask,
         PartnerThread? split)
     {

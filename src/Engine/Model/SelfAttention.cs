@@ -99,6 +99,39 @@ public sealed class SelfAttention : nn.Module
     }
 
     /// <summary>
+    /// Attention of new positions that follow earlier entries (<paramref name="prefixKeys"/>/<paramref name="prefixValues"/>
+    /// [B, kvHeads, P, headDim], fp32, RoPE applied at their true positions; possibly a subset of the earlier
+    /// positions), computed explicitly in fp32. <paramref name="additiveMask"/> [B|1, 1, T, P + T] says which entries
+    /// each new query sees. This is the teacher-forced form of decode steps over a cache: one call scores a whole
+    /// continuation. Returns the attention output in <paramref name="x"/>'s dtype, the new positions' keys and values
+    /// [B, kvHeads, T, headDim] (fp32) and, when <paramref name="keepWeights"/>, the weights [B, heads, T, P + T].
+    /// </summary>
+    public Tensor ForwardAfterPrefix(Tensor x, Tensor positions, int maxPosition, RotaryEmbedding rope, Tensor? prefixKeys,
+        Tensor? prefixValues, Tensor additiveMask, bool keepWeights, out Tensor keys, out Tensor values, out Tensor? weights)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor q, Tensor k, Tensor v) = Project(x, positions, maxPosition, rope);
+        long batch = x.shape[0], time = x.shape[1];
+        int group = heads / kvHeads;
+        Tensor allKeys = prefixKeys is null ? k : cat([prefixKeys, k], 2);
+        Tensor allValues = prefixValues is null ? v : cat([prefixValues, v], 2);
+        long visible = allKeys.shape[2];
+        // The query heads of one KV group are one sequence of G·T queries, as in ForwardSequence: no KV head is copied.
+        Tensor groupedQueries = q.reshape(batch * kvHeads, group * time, headDim);
+        Tensor scores = bmm(groupedQueries, allKeys.reshape(batch * kvHeads, visible, headDim).transpose(1, 2))
+            .view(batch, kvHeads, group, time, visible);
+        Tensor probabilities = scores.mul_(scale).add_(additiveMask.unsqueeze(2)).softmax(-1);
+        Tensor attended = bmm(probabilities.view(batch * kvHeads, group * time, visible),
+            allValues.reshape(batch * kvHeads, visible, headDim));
+        Tensor merged = attended.view(batch, heads, time, headDim).transpose(1, 2).reshape(batch, time, heads * headDim);
+        if (merged.dtype != x.dtype) merged = merged.to(x.dtype);
+        weights = keepWeights ? probabilities.view(batch, heads, time, visible).MoveToOuterDisposeScope() : null;
+        keys = k.MoveToOuterDisposeScope();
+        values = v.MoveToOuterDisposeScope();
+        return output.forward(merged).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// softmax(q·kᵀ·scale + mask)·v with both products as batched GEMMs in the inputs' dtype and the softmax in fp32.
     /// bmm, not matmul: TorchSharp 0.107's matmul lets a native error abort the process instead of throwing.
     /// </summary>

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Globalization;
+using PdServe.Engine;
+using PdServe.Engine.Loading;
+using PdServe.Pruning;
+using PdServe.Pruning.Calibration;
+using PdServe.Pruning.Corpus;
+using PdServe.Pruning.KvSelection;
+using PdServe.Pruning.Search;
+using Spectre.Console;
+
+namespace PdServe.Cli.Commands;
+
+/// <summary>
+/// <c>pdserve prune --model DIR --calib FILE --prefill-skip K_P --decode-skip K_D [...] --out plan.json [--eval FILE]</c>:
+/// searches the blocks each stage skips and the KV layers, writes the plan, and with <c>--eval</c> adds a quality
+/// report entry (unpruned, ShortGPT, the plan, the plan with its KV policy) under <c>--report DIR</c>.
+/// </summary>
+public static class PruneCommand
+{
+    public const string DefaultReportDirectory = "bench/pruning";
+
+    public static Command Create(CliContext context)
+    {
+        var model = new Option<string>("--model")
+        {
+            Description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)",
+            HelpName = "DIR",
+            Required = true,
+        }.ExistingDirectory();
+        var calib = new Option<string>("--calib") { Description = "Calibration text: documents separated by blank lines", HelpName = "FILE", Required = true };
+        var prefillSkip = OptionChecks.Int("--prefill-skip", 0, "K_P: blocks the prefill stage skips", "K_P").Require(n => n >= 0, "an integer >= 0");
+        var decodeSkip = OptionChecks.Int("--decode-skip", 0, "K_D: blocks the decode stage skips (>= K_P; includes the prefill set)", "K_D")
+            .Require(n => n >= 0, "an integer >= 0");
+        var kvLayers = new Option<string>("--kv-layers")
+        {
+            Description = "Layers whose prompt KV decode keeps only at the first/last positions: auto (coverage threshold, confirmed by " +
+                          "measured loss), N (the N best covered), a list such as 3,5,7 (one layer: 5,), or none",
+            HelpName = "auto|N|LIST",
+            DefaultValueFactory = _ => "auto",
+        }.Require(text => KvLayerRequest.TryParse(text, out _), "auto, none, a count or a comma-separated list of layers");
+        var defaults = new CalibrationOptions();
+        var kvFirst = OptionChecks.Int("--kv-first", defaults.First, "F: first prompt positions a KV-pruned layer keeps", "F").Require(n => n >= 0, "an integer >= 0");
+        var kvLast = OptionChecks.Int("--kv-last", defaults.Last, "L: last prompt positions a KV-pruned layer keeps", "L").Require(n => n >= 0, "an integer >= 0");
+        var seed = OptionChecks.Int("--seed", 0, "Seed of the annealing moves", "S");
+        var iterations = OptionChecks.Int("--iterations", 40, "Simulated-annealing moves per stage", "I").Require(n => n >= 0, "an integer >= 0");
+        var promptTokens = OptionChecks.Int("--prompt-tokens", defaults.PromptTokens, "Prompt tokens of each calibration sample").Require(n => n >= 1, "an integer >= 1");
+        var continuationTokens = OptionChecks.Int("--continuation-tokens", defaults.ContinuationTokens, "Continuation tokens of each calibration sample")
+            .Require(n => n >= 2, "an integer >= 2");
+        var calibTokens = OptionChecks.Int("--calib-tokens", (int)defaults.MaxTokens, "Calibration tokens used at most").Require(n => n >= 1, "an integer >= 1");
+        var similarity = OptionChecks.Double("--similarity-threshold", 0.95, "d_T: blocks at least this similar form the pruning set", "D")
+            .Require(d => d is >= -1 and <= 1, "in [-1, 1]");
+        var output = new Option<string>("--out") { Description = "Where to write the plan (JSON)", HelpName = "FILE", Required = true };
+        var eval = new Option<string>("--eval") { Description = "Held-out text for the quality report (never the calibration text)", HelpName = "FILE" };
+        var evalTokens = OptionChecks.OptionalLong("--eval-tokens", "Score at most this many held-out tokens (default: all)")
+            .Require(n => n is null or >= 1, "an integer >= 1");
+        var report = new Option<string>("--report")
+        {
+            Description = $"Folder of the quality report that --eval adds to (default: {DefaultReportDirectory})",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => DefaultReportDirectory,
+        };
+        var threads = OptionChecks.Threads();
+
+        var command = new Command("prune", "Search the blocks each stage skips and the KV layers; write a prune plan")
+        {
+            model, calib, prefillSkip, decodeSkip, kvLayers, kvFirst, kvLast, seed, iterations, promptTokens, continuationTokens, calibTokens,
+            similarity, output, eval, evalTokens, report, threads,
+        };
+        command.SetAction(parseResult =>
+        {
+            TorchThreads.Apply(parseResult.GetValue(threads));
+            KvLayerRequest.TryParse(parseResult.GetValue(kvLayers)!, out KvLayerRequest kvRequest);
+            var options = new PruneOptions
+            {
+                PrefillSkip = parseResult.GetValue(prefillSkip),
+                DecodeSkip = parseResult.GetValue(decodeSkip),
+                KvLayers = kvRequest,
+                Seed = parseResult.GetValue(seed),
+                Iterations = parseResult.GetValue(iterations),
+                SimilarityThreshold = parseResult.GetValue(similarity),
+                Calibration = new CalibrationOptions
+                {
+                    PromptTokens = parseResult.GetValue(promptTokens),
+                    ContinuationTokens = parseResult.GetValue(continuationTokens),
+                    MaxTokens = parseResult.GetValue(calibTokens),
+                    First = parseResult.GetValue(kvFirst),
+                    Last = parseResult.GetValue(kvLast),
+                },
+            };
+            return Run(context, new Request(parseResult.GetRequiredValue(model), parseResult.GetRequiredValue(calib), parseResult.GetRequiredValue(output),
+                parseResult.GetValue(eval), parseResult.GetValue(evalTokens), parseResult.GetValue(report)!, options, Program.Name + " " + string.Join(' ', parseResult.Tokens.Select(t => t.Value))));
+        });
+        return command;
+    }
+
+    private sealed record Request(string ModelDir, string CalibPath, string OutPath, string? EvalPath, long? EvalTokens, string ReportDir,
+        PruneOptions Options, string CommandLine);
+
+    private static int Run(CliContext context, Request request)
+    {
+        // Everything that can be refused is refused before the model loads.
+        CheckWritable(request.OutPath, "--out");
+        TextDocuments calibration = EvalCommand.ReadText(request.CalibPath, "--calib");
+        TextDocuments? held = request.EvalPath is null ? null : EvalCommand.ReadText(request.EvalPath, "--eval");
+        if (held is not null && held.Sha256 == calibration.Sha256)
+            throw new CliError("--eval: the held-out text is the calibration text; evaluate on text the search never saw");
+        ModelDirectory directory = ModelDirectory.Open(request.ModelDir);
+        EvalCommand.Guard(() =>
+        {
+            request.Options.Validate(directory.Config.NumLayers);
+            return 0;
+        });
+
+        using var interrupt = new InterruptSignal();
+        using LoadedModel loaded = LoadingProgress.Run(context, "loading model", progress => PruningModel.Load(request.ModelDir, progress));
+        PruneOutcome outcome = PhasedProgress.Run(context, progress =>
+            EvalCommand.Guard(() => PruneSearch.Run(loaded, calibration, request.Options, progress, interrupt.Token)));
+        interrupt.Token.ThrowIfCancellationRequested();
+        outcome.Plan.Save(request.OutPath);
+        PruneSummary.Write(context, outcome, request.OutPath);
+
+        if (held is not null)
+            PruneEvaluation.Run(context, loaded, held, outcome, request.Options, request.EvalTokens, request.ReportDir, request.OutPath,
+                request.CommandLine, interrupt.Token);
+        return ExitCodes.Ok;
+    }
+
+    private static void CheckWritable(string path, string option)
+    {
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (parent is not null && !Directory.Exists(parent)) throw new CliError($"{option}: directory '{parent}' does not exist");
+        if (Directory.Exists(path)) throw new CliError($"{option}: '{path}' is a directory");
+    }
+}

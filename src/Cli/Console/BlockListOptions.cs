@@ -1,0 +1,24 @@
+using System.CommandLine;
+using PdServe.Cli.Commands;
+
+namespace PdServe.Cli;
+
+/// <summary>Options whose value is a comma-separated list of decoder block indices, e.g. <c>3,5</c>.</summary>
+public static class BlockListOptions
+{
+    public static Option<int[]> Create(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "LIST",
+        Arity = ArgumentArity.ExactlyOne,
+        DefaultValueFactory = _ => [],
+        CustomParser = result =>
+        {
+            string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (GenerateCommand.TryParseBlockList(token, out int[] blocks))
+                return blocks;
+            result.AddError($"{name} must be a comma-separated list of non-negative integers, got '{token}'");
+            return [];
+        },
+    };
+}

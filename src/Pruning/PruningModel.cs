@@ -1,0 +1,20 @@
+using PdServe.Engine;
+using PdServe.Engine.Model;
+using static TorchSharp.torch;
+
+namespace PdServe.Pruning;
+
+/// <summary>How the pruning tools load a model: every block, fp32 throughout, so a score measures the pruning and not bf16 rounding.</summary>
+public static class PruningModel
+{
+    public static ModelLoadOptions LoadOptions { get; } = new()
+    {
+        PrefillDtype = ScalarType.Float32,
+        DecodeDtype = ScalarType.Float32,
+        // Whole-sequence passes only; the decode-step partner thread would sit idle.
+        TwoThreadDecode = false,
+    };
+
+    public static LoadedModel Load(string directory, IProgress<double>? progress = null) =>
+        LoadedModel.Load(directory, LoadOptions with { Progress = progress });
+}

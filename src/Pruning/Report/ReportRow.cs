@@ -1,0 +1,19 @@
+namespace PdServe.Pruning.Report;
+
+/// <summary>One evaluated configuration in the quality report.</summary>
+public sealed record ReportRow(
+    string Method,
+    IReadOnlyList<int> PrefillSkip,
+    IReadOnlyList<int> DecodeSkip,
+    IReadOnlyList<int> KvLayers,
+    double Perplexity,
+    double MeanLoss,
+    double? Top1Agreement,
+    double? MeanKl,
+    long Tokens)
+{
+    public const string Unpruned = "unpruned";
+    public const string ShortGpt = "ShortGPT";
+    public const string PdServe = "PdServe";
+    public const string PdServeWithKv = "PdServe + KV";
+}
