@@ -2,7 +2,7 @@ using System.CommandLine;
 using PdServe.Engine;
 using PdServe.Engine.Planning;
 using PdServe.Pruning;
-using PdServe.Pruning.Corpus;
+using PdServe.Engine.Corpus;
 using PdServe.Pruning.Evaluation;
 using Spectre.Console;
 
@@ -16,12 +16,7 @@ public static class EvalCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = new Option<string>("--model")
-        {
-            Description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)",
-            HelpName = "DIR",
-            Required = true,
-        }.ExistingDirectory();
+        var model = DefaultModel.Option();
         var data = new Option<string>("--data")
         {
             Description = "Held-out text: documents separated by blank lines",
@@ -54,7 +49,7 @@ public static class EvalCommand
             string modelDir = parseResult.GetRequiredValue(model);
             string? planPath = parseResult.GetValue(plan);
             PrunePlan? prunePlan = planPath is null ? null : PlanOptions.LoadFor(planPath, modelDir);
-            TextDocuments documents = ReadText(parseResult.GetRequiredValue(data), "--data");
+            TextDocuments documents = DocumentsInput.Read(parseResult.GetRequiredValue(data), "--data");
             var options = new EvaluationOptions
             {
                 MaxTokens = parseResult.GetValue(maxTokens),
@@ -104,19 +99,6 @@ public static class EvalCommand
             if (block >= numBlocks) throw new CliError($"--skip-blocks: block {block} is out of range: the model has blocks 0..{numBlocks - 1}");
         }
         if (pruning.DecodeSkip.Count >= numBlocks) throw new CliError($"--skip-blocks: cannot skip all {numBlocks} blocks");
-    }
-
-    /// <summary>Reads a documents file, turning a missing or empty file into a usage error naming the option.</summary>
-    public static TextDocuments ReadText(string path, string option)
-    {
-        try
-        {
-            return TextDocuments.Read(path);
-        }
-        catch (PruningInputException e)
-        {
-            throw new CliError($"{option}: {e.Message}", e);
-        }
     }
 
     /// <summary>Runs pruning work, turning input it cannot use into a usage error.</summary>

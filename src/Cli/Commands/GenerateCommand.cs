@@ -11,12 +11,7 @@ public static class GenerateCommand
 
     public static Command Create(CliContext context)
     {
-        var model = new Option<string>("--model")
-        {
-            Description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)",
-            HelpName = "DIR",
-            Required = true,
-        }.ExistingDirectory();
+        var model = DefaultModel.Option();
         var prompt = new Option<string>("--prompt")
         {
             Description = "Prompt text",

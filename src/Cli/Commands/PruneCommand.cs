@@ -4,7 +4,7 @@ using PdServe.Engine;
 using PdServe.Engine.Loading;
 using PdServe.Pruning;
 using PdServe.Pruning.Calibration;
-using PdServe.Pruning.Corpus;
+using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Search;
 using Spectre.Console;
@@ -22,12 +22,7 @@ public static class PruneCommand
 
     public static Command Create(CliContext context)
     {
-        var model = new Option<string>("--model")
-        {
-            Description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)",
-            HelpName = "DIR",
-            Required = true,
-        }.ExistingDirectory();
+        var model = DefaultModel.Option();
         var calib = new Option<string>("--calib") { Description = "Calibration text: documents separated by blank lines", HelpName = "FILE", Required = true };
         var prefillSkip = OptionChecks.Int("--prefill-skip", 0, "K_P: blocks the prefill stage skips", "K_P").Require(n => n >= 0, "an integer >= 0");
         var decodeSkip = OptionChecks.Int("--decode-skip", 0, "K_D: blocks the decode stage skips (>= K_P; includes the prefill set)", "K_D")
@@ -101,8 +96,8 @@ public static class PruneCommand
     {
         // Everything that can be refused is refused before the model loads.
         CheckWritable(request.OutPath, "--out");
-        TextDocuments calibration = EvalCommand.ReadText(request.CalibPath, "--calib");
-        TextDocuments? held = request.EvalPath is null ? null : EvalCommand.ReadText(request.EvalPath, "--eval");
+        TextDocuments calibration = DocumentsInput.Read(request.CalibPath, "--calib");
+        TextDocuments? held = request.EvalPath is null ? null : DocumentsInput.Read(request.EvalPath, "--eval");
         if (held is not null && held.Sha256 == calibration.Sha256)
             throw new CliError("--eval: the held-out text is the calibration text; evaluate on text the search never saw");
         ModelDirectory directory = ModelDirectory.Open(request.ModelDir);

@@ -1,6 +1,6 @@
 using PdServe.Engine;
 using PdServe.Pruning;
-using PdServe.Pruning.Corpus;
+using PdServe.Engine.Corpus;
 using PdServe.Pruning.Evaluation;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Report;

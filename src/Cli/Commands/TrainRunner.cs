@@ -1,4 +1,5 @@
 using System.Globalization;
+using PdServe.Engine.Corpus;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Tokenization;
 using PdServe.Engine.Tokenization.Training;
@@ -13,8 +14,8 @@ public static class TrainRunner
     public static int Run(TrainOptions options, CliContext context)
     {
         using var interrupt = new InterruptSignal();
-        IReadOnlyList<string> trainDocuments = ReadCorpus(options.CorpusPath, "--corpus");
-        IReadOnlyList<string>? heldoutDocuments = options.HeldoutPath is { } h ? ReadCorpus(h, "--heldout") : null;
+        IReadOnlyList<string> trainDocuments = DocumentsInput.Read(options.CorpusPath, "--corpus").Documents;
+        IReadOnlyList<string>? heldoutDocuments = options.HeldoutPath is { } h ? DocumentsInput.Read(h, "--heldout").Documents : null;
         string output = options.OutputDirectory;
         if (File.Exists(output)) throw new CliError(I($"--out '{output}' is a file, not a directory"));
         Directory.CreateDirectory(output);
@@ -64,7 +65,7 @@ public static class TrainRunner
 
         TimeSpan? budget = options.Minutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null;
         TrainingState final = trainer.Run(new TrainingLog(context.Stdout), timeBudget: budget, cancellation: interrupt.Token);
-        double? heldoutLoss = final.Step == run.Steps || final.HeldoutLoss is null ? trainer.HeldoutLoss() : final.HeldoutLoss;
+        double? heldoutLoss = trainer.HeldoutLoss();
         context.Stdout.WriteLine(string.Concat(
             final.Step >= run.Steps ? "done" : "stopped",
             I($" at step {final.Step:N0}/{run.Steps:N0}: {final.TokensSeen:N0} tokens seen, ") +
@@ -90,18 +91,6 @@ public static class TrainRunner
     }
 
     private static string I(FormattableString text) => FormattableString.Invariant(text);
-
-    private static IReadOnlyList<string> ReadCorpus(string path, string option)
-    {
-        try
-        {
-            return CorpusFile.ReadDocuments(path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new CliError(I($"{option}: {e.Message}"));
-        }
-    }
 
     /// <summary>One line per logged step: every 10th step, every evaluation and checkpoint, and the last.</summary>
     private sealed class TrainingLog(TextWriter output) : IProgress<TrainingProgress>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PdServe.Engine.Corpus;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using PdServe.Pruning.Calibration;
-using PdServe.Pruning.Corpus;
+using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
 
 namespace PdServe.Pruning.Search;

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using PdServe.Engine;
 using PdServe.Engine.Planning;
 using PdServe.Pruning.Calibration;
-using PdServe.Pruning.Corpus;
+using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
 
 namespace PdServe.Pruning.Search;

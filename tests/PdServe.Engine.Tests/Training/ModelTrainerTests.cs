@@ -1,3 +1,4 @@
+using PdServe.Engine.Corpus;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
 using PdServe.Engine.Training;

@@ -1,7 +1,7 @@
 using PdServe.Engine;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
-using PdServe.Pruning.Corpus;
+using PdServe.Engine.Corpus;
 using PdServe.Pruning.Evaluation;
 using PdServe.TestSupport;
 using static TorchSharp.torch;
@@ -94,7 +94,7 @@ public class EvaluatorTests
         using var directory = new TempDirectory();
         string data = directory.Combine("empty.txt");
         File.WriteAllText(data, "\n\n  \n");
-        var error = Assert.Throws<PruningInputException>(() => TextDocuments.Read(data));
+        var error = Assert.Throws<InvalidDataException>(() => TextDocuments.Read(data));
         Assert.Contains("is empty", error.Message);
     }
 }

@@ -1,7 +1,7 @@
 using PdServe.Engine;
 using PdServe.Engine.Loading;
 using PdServe.Pruning.Calibration;
-using PdServe.Pruning.Corpus;
+using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Search;
 using PdServe.TestSupport;

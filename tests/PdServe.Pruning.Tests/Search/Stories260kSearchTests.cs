@@ -1,6 +1,6 @@
 using PdServe.Engine;
 using PdServe.Pruning.Calibration;
-using PdServe.Pruning.Corpus;
+using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Search;
 using PdServe.TestSupport;
