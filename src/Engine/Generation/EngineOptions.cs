@@ -28,4 +28,7 @@ public sealed record EngineOptions
     /// Torch intra-op threads on the engine thread (torch's thread count is per OS thread). Null leaves torch's default.
     /// </summary>
     public int? TorchThreads { get; init; }
+
+    /// <summary>Called on the engine thread after every prefill and decode step (metrics); must return quickly.</summary>
+    public Action<EngineStep>? StepCompleted { get; init; }
 }

@@ -208,7 +208,10 @@ public sealed class InferenceEngine : IDisposable
             admittedAny = true;
             try
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 Prefill(pending);
+                if (pending.Prefilled is null)
+                    Options.StepCompleted?.Invoke(new EngineStep(EngineStepKind.Prefill, System.Diagnostics.Stopwatch.GetElapsedTime(started), 1));
             }
             catch (Exception error)
             {
@@ -272,11 +275,14 @@ public sealed class InferenceEngine : IDisposable
 
     private void DecodeOnce()
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int batch = running.Count;
         using var scope = NewDisposeScope();
         var tokens = running.Select(s => s.LastToken).ToArray();
         var positions = running.Select(s => s.LastTokenPosition).ToArray();
         Tensor logits = model.DecodeStep(tokens, positions, cache);
         Accept(running.ToList(), Sampler.Sample(logits, running.Select(s => s.Sampler).ToArray()));
+        Options.StepCompleted?.Invoke(new EngineStep(EngineStepKind.Decode, System.Diagnostics.Stopwatch.GetElapsedTime(started), batch));
     }
 
     /// <summary>Records each sequence's new token, streams it, and releases the sequences that finished.</summary>
