@@ -52,6 +52,8 @@ public static class Program
         var root = new RootCommand("PdServe: LLM inference server (TorchSharp, CPU)")
         {
             GenerateCommand.Create(context),
+            PrefillCommand.Create(context),
+            DecodeCommand.Create(context),
             BenchCommand.Create(context),
         };
         foreach (var option in root.Options)

@@ -25,6 +25,8 @@ public static class NodeWebHost
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        // Logs go to stderr; stdout carries only what the command itself prints.
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(settings.MinimumLogLevel);
         // Kestrel's own connection chatter stays out of the node's log unless something is wrong.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
