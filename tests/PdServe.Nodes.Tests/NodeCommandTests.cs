@@ -23,7 +23,7 @@ public sealed class NodeCommandTests : IDisposable
         int prefillPort = NodeProcess.FreePort(), decodePort = NodeProcess.FreePort(), httpPort = NodeProcess.FreePort();
         using NodeProcess prefill = await NodeProcess.StartAsync("prefill", "--model", model.Path, "--port", $"{prefillPort}", "--threads", "1");
         using NodeProcess decode = await NodeProcess.StartAsync("decode", "--model", model.Path, "--port", $"{decodePort}",
-            "--http-port", $"{httpPort}", "--threads", "1", "--transfer-timeout", "10");
+            "--http-port", $"{httpPort}", "--threads", "1", "--transfer-timeout", "120");
         using var client = new DecodeTestClient(new Uri($"http://127.0.0.1:{decodePort}"));
         string prefillAddress = $"http://127.0.0.1:{prefillPort}";
 
