@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using PdServe.KvTransfer.Protocol;
 
 namespace PdServe.KvTransfer.Wire;
@@ -27,9 +28,8 @@ public sealed class KvAssembler
         {
             int[] positions = PositionRanges.Expand(layer, header.PromptTokens);
             var shape = new KvTensorShape(header.KvHeads, positions.Length, header.HeadDim);
-            long bytes = KvWireCodec.EncodedBytes(shape, header.WireDtype);
             foreach (KvPart part in new[] { KvPart.Keys, KvPart.Values })
-                tensors[(layer.Layer, part)] = new Received(positions, shape, new byte[bytes]);
+                tensors[(layer.Layer, part)] = new Received(positions, shape, header.WireDtype);
         }
     }
 
@@ -46,10 +46,11 @@ public sealed class KvAssembler
         if (!tensors.TryGetValue((chunk.Layer, chunk.Part), out Received? target))
             throw new KvTransferException(KvTransferFailure.Protocol, $"chunk {chunk.Sequence} is for layer {chunk.Layer}, which the header does not list");
         ReadOnlySpan<byte> data = chunk.Data.Span;
-        if (data.Length > MaxChunkBytes || chunk.Offset < 0 || chunk.Offset + data.Length > target.Bytes.Length)
+        Span<byte> buffer = target.Buffer;
+        if (data.Length > MaxChunkBytes || chunk.Offset < 0 || chunk.Offset + data.Length > buffer.Length)
             throw new KvTransferException(KvTransferFailure.Protocol,
-                $"chunk {chunk.Sequence} ({data.Length} bytes at offset {chunk.Offset}) does not fit layer {chunk.Layer} {chunk.Part} ({target.Bytes.Length} bytes, chunks of at most {MaxChunkBytes})");
-        data.CopyTo(target.Bytes.AsSpan((int)chunk.Offset));
+                $"chunk {chunk.Sequence} ({data.Length} bytes at offset {chunk.Offset}) does not fit layer {chunk.Layer} {chunk.Part} ({buffer.Length} bytes, chunks of at most {MaxChunkBytes})");
+        data.CopyTo(buffer[(int)chunk.Offset..]);
         target.Filled += data.Length;
         checksums.Add(ChunkChecksum.Of(data));
         ReceivedBytes += data.Length;
@@ -68,9 +69,9 @@ public sealed class KvAssembler
         }
         foreach (((int layer, KvPart part), Received received) in tensors)
         {
-            if (received.Filled != received.Bytes.Length)
+            if (received.Filled != received.Buffer.Length)
                 throw new KvTransferException(KvTransferFailure.DataLoss,
-                    $"layer {layer} {part}: {received.Filled} of {received.Bytes.Length} bytes arrived");
+                    $"layer {layer} {part}: {received.Filled} of {received.Buffer.Length} bytes arrived");
         }
         if (trailer.BytesSent != ReceivedBytes)
             throw new KvTransferException(KvTransferFailure.DataLoss, $"the sender reports {trailer.BytesSent} bytes sent, {ReceivedBytes} arrived");
@@ -86,16 +87,31 @@ public sealed class KvAssembler
 
     private float[] Decode(Received received)
     {
+        if (received.Floats is { } floats)
+        {
+            if (!BitConverter.IsLittleEndian)
+            {
+                Span<uint> words = MemoryMarshal.Cast<float, uint>(floats.AsSpan());
+                System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(words, words);
+            }
+            return floats;
+        }
         var values = new float[received.Shape.ElementCount];
         KvWireCodec.Decode(received.Bytes, received.Shape, Header.WireDtype, values);
         return values;
     }
 
-    private sealed class Received(int[] positions, KvTensorShape shape, byte[] bytes)
+    /// <summary>
+    /// Where one tensor's bytes land. float32 on the wire is the little-endian bytes of the values themselves, so it is
+    /// received straight into the float array the caller gets: no second buffer, no second copy.
+    /// </summary>
+    private sealed class Received(int[] positions, KvTensorShape shape, WireDtype dtype)
     {
         public int[] Positions { get; } = positions;
         public KvTensorShape Shape { get; } = shape;
-        public byte[] Bytes { get; } = bytes;
+        public float[]? Floats { get; } = dtype == WireDtype.Float32 ? new float[shape.ElementCount] : null;
+        public byte[] Bytes { get; } = dtype == WireDtype.Float32 ? [] : new byte[KvWireCodec.EncodedBytes(shape, dtype)];
+        public Span<byte> Buffer => Floats is not null ? MemoryMarshal.AsBytes(Floats.AsSpan()) : Bytes;
         public long Filled { get; set; }
     }
 }
