@@ -9,7 +9,6 @@ using PdServe.KvTransfer.Protocol;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting;
 using static TorchSharp.torch;
-using ProtocolTokenLogprob = PdServe.KvTransfer.Protocol.TokenLogprob;
 
 namespace PdServe.Decode.Transfer;
 
