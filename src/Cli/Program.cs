@@ -53,6 +53,8 @@ public static class Program
         {
             GenerateCommand.Create(context),
             TrainCommand.Create(context),
+            PrefillCommand.Create(context),
+            DecodeCommand.Create(context),
             BenchCommand.Create(context),
             EvalCommand.Create(context),
             PruneCommand.Create(context),

@@ -45,7 +45,7 @@ public static class GenerateRunner
             MaxTokens = options.MaxTokens,
         };
         IReadOnlyList<int> prompt = loaded.EncodePrompt(options.Prompt);
-        using var engine = new InferenceEngine(loaded.Model, loaded.EosTokenIds, new EngineOptions { MaxBatchSize = 1 });
+        using var engine = new InferenceEngine(loaded.Model, loaded.EosTokenIds, new EngineOptions { MaxBatchSize = 1, TorchThreads = options.Threads });
 
         var generated = new List<int>();
         StreamingDetokenizer detokenizer = loaded.Tokenizer.CreateStreamingDetokenizer();

@@ -13,6 +13,7 @@ public static class ErrorReporter
         {
             CliError e => (e.Message, ExitCodes.Usage),
             ModelLoadException e => (e.Message, ExitCodes.Usage),
+            Engine.Planning.PrunePlanException e => (e.Message, ExitCodes.Usage),
             FileNotFoundException e => (e.FileName is { } f && !e.Message.Contains(f) ? $"{e.Message} ({f})" : e.Message,
                 ExitCodes.Usage),
             DirectoryNotFoundException e => (e.Message, ExitCodes.Usage),

@@ -1,3 +1,5 @@
+using PdServe.Engine.Planning;
+
 namespace PdServe.Engine.Generation;
 
 /// <summary>Capacity limits of one <see cref="InferenceEngine"/>.</summary>
@@ -14,4 +16,19 @@ public sealed record EngineOptions
     /// join; at least one waiting prompt is always admitted when a slot is free.
     /// </summary>
     public int PrefillTokensPerStep { get; init; } = 2048;
+
+    /// <summary>
+    /// The prompt positions each block keeps after a local prefill (the token-aware KV policy). Applying it here
+    /// makes a locally prefilled request decode over exactly the cache a prefill node would have sent, so answers do
+    /// not depend on where the prompt was processed. Null keeps every position.
+    /// </summary>
+    public KvPolicy? PromptKvPolicy { get; init; }
+
+    /// <summary>
+    /// Torch intra-op threads on the engine thread (torch's thread count is per OS thread). Null leaves torch's default.
+    /// </summary>
+    public int? TorchThreads { get; init; }
+
+    /// <summary>Called on the engine thread after every prefill and decode step (metrics); must return quickly.</summary>
+    public Action<EngineStep>? StepCompleted { get; init; }
 }

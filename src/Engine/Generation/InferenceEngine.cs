@@ -53,7 +53,35 @@ public sealed class InferenceEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(stopping, this);
         Validate(request);
-        var pending = new PendingRequest(request, cancellation);
+        return Enqueue(new PendingRequest(request, cancellation));
+    }
+
+    /// <summary>
+    /// Queues a request whose prompt was prefilled elsewhere: <paramref name="prompt"/> holds the KV of every block
+    /// this engine's model runs and one first token per sample; the stream starts with those first tokens. Sample i
+    /// continues the random stream of seed + i after its first draw, so a seeded request gives the same tokens as
+    /// <see cref="Submit"/> would. The engine owns <paramref name="prompt"/> from here on, also when this throws.
+    /// </summary>
+    public ChannelReader<GeneratedToken> SubmitPrefilled(GenerationRequest request, PrefilledPrompt prompt,
+        CancellationToken cancellation = default)
+    {
+        try
+        {
+            ObjectDisposedException.ThrowIf(stopping, this);
+            Validate(request);
+            ValidatePrefilled(request, prompt);
+        }
+        catch
+        {
+            prompt.Dispose();
+            throw;
+        }
+        return Enqueue(new PendingRequest(request, cancellation, prompt));
+    }
+
+    private ChannelReader<GeneratedToken> Enqueue(PendingRequest pending)
+    {
+        CancellationToken cancellation = pending.Cancellation;
         if (cancellation.CanBeCanceled) pending.WakeOnCancel = cancellation.Register(WakeEngine);
         submitted.Enqueue(pending);
         wake.Set();
@@ -95,8 +123,36 @@ public sealed class InferenceEngine : IDisposable
         request.Sampling.Validate(vocab);
     }
 
+    private void ValidatePrefilled(GenerationRequest request, PrefilledPrompt prompt)
+    {
+        var expected = model.Plan.RunBlocks;
+        if (!prompt.Blocks.Order().SequenceEqual(expected))
+            throw new ArgumentException($"the prefilled KV holds blocks [{string.Join(',', prompt.Blocks.Order())}]; this model runs [{string.Join(',', expected)}]");
+        int promptLength = request.PromptTokenIds.Count;
+        foreach (int block in expected)
+        {
+            (Tensor keys, Tensor values) = prompt[block];
+            long[] shape = keys.shape;
+            bool valid = shape.Length == 3 && shape[0] == model.Config.NumKvHeads && shape[2] == model.Config.HeadDim
+                         && shape[1] >= 1 && shape[1] <= promptLength && values.shape.SequenceEqual(shape)
+                         && keys.dtype == ScalarType.Float32 && values.dtype == ScalarType.Float32;
+            if (!valid)
+                throw new ArgumentException($"block {block}: prefilled keys/values must be float32 [{model.Config.NumKvHeads}, 1..{promptLength}, {model.Config.HeadDim}], got [{string.Join(',', shape)}] {keys.dtype}");
+        }
+        if (prompt.FirstTokens.Count != request.SampleCount)
+            throw new ArgumentException($"{request.SampleCount} samples need {request.SampleCount} first tokens, got {prompt.FirstTokens.Count}");
+        foreach (SampledToken token in prompt.FirstTokens)
+        {
+            if (token.TokenId < 0 || token.TokenId >= model.Config.VocabSize)
+                throw new ArgumentException($"first token id {token.TokenId} is outside the vocabulary [0, {model.Config.VocabSize})");
+        }
+        if (!request.Sampling.IsGreedy && request.Sampling.Seed is null)
+            throw new ArgumentException("a prefilled sampled request needs the seed its first tokens were drawn with");
+    }
+
     private void Run()
     {
+        if (Options.TorchThreads is { } threads) set_num_threads(threads);
         while (!stopping)
         {
             while (submitted.TryDequeue(out PendingRequest? pending)) waiting.AddLast(pending);
@@ -143,7 +199,8 @@ public sealed class InferenceEngine : IDisposable
         while (waiting.First is { } node)
         {
             PendingRequest pending = node.Value;
-            int promptLength = pending.Request.PromptTokenIds.Count;
+            // A prompt prefilled elsewhere costs only a copy into the cache.
+            int promptLength = pending.Prefilled is null ? pending.Request.PromptTokenIds.Count : 0;
             if (running.Count + pending.Request.SampleCount > Options.MaxBatchSize) break;
             if (admittedAny && promptLength > budget) break;
             waiting.RemoveFirst();
@@ -151,7 +208,10 @@ public sealed class InferenceEngine : IDisposable
             admittedAny = true;
             try
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 Prefill(pending);
+                if (pending.Prefilled is null)
+                    Options.StepCompleted?.Invoke(new EngineStep(EngineStepKind.Prefill, System.Diagnostics.Stopwatch.GetElapsedTime(started), 1));
             }
             catch (Exception error)
             {
@@ -167,31 +227,62 @@ public sealed class InferenceEngine : IDisposable
         GenerationRequest request = pending.Request;
         int firstSlot = running.Count;
         using var scope = NewDisposeScope();
-        Tensor logits = model.Prefill(request.PromptTokenIds, cache, firstSlot);
+        Tensor? logits = null;
+        if (pending.Prefilled is { } prefilled)
+        {
+            foreach (int block in model.Plan.RunBlocks)
+            {
+                (Tensor keys, Tensor values) = prefilled[block];
+                cache.Write(firstSlot, block, keys, values);
+            }
+            // The cache holds a copy now; the received tensors need not wait for the request to end.
+            prefilled.Dispose();
+        }
+        else
+        {
+            logits = model.Prefill(request.PromptTokenIds, cache, firstSlot);
+            RetainPolicyPositions(firstSlot, request.PromptTokenIds.Count);
+        }
         ulong seed = request.Sampling.Seed ?? (ulong)Random.Shared.NextInt64();
         var samples = new List<RunningSequence>();
         for (int i = 0; i < request.SampleCount; i++)
         {
             // One prefill serves all n samples: each gets a copy of the prompt's KV.
             cache.CopySlot(firstSlot, firstSlot + i);
-            var sequence = new RunningSequence(pending, i, new SequenceSampler(request.Sampling, seed + (ulong)i))
-            {
-                Slot = firstSlot + i,
-            };
+            var sampler = new SequenceSampler(request.Sampling, seed + (ulong)i);
+            // The first token was drawn elsewhere from this same seed; later draws continue that stream.
+            if (logits is null) sampler.SkipDraw(model.Config.VocabSize);
+            var sequence = new RunningSequence(pending, i, sampler) { Slot = firstSlot + i };
             samples.Add(sequence);
             running.Add(sequence);
         }
-        Tensor batchLogits = logits.unsqueeze(0).expand(request.SampleCount, -1);
-        Accept(samples, Sampler.Sample(batchLogits, samples.Select(s => s.Sampler).ToArray()));
+        IReadOnlyList<SampledToken> first = logits is null
+            ? pending.Prefilled!.FirstTokens
+            : Sampler.Sample(logits.unsqueeze(0).expand(request.SampleCount, -1), samples.Select(s => s.Sampler).ToArray());
+        Accept(samples, first);
+    }
+
+    /// <summary>Drops the prompt positions the KV policy does not keep, block by block, as a transfer would.</summary>
+    private void RetainPolicyPositions(int slot, int promptLength)
+    {
+        if (Options.PromptKvPolicy is not { } policy) return;
+        foreach (int block in model.Plan.RunBlocks)
+        {
+            if (policy.KeptCount(block, promptLength) < promptLength)
+                cache.RetainEntries(slot, block, policy.KeptPositions(block, promptLength));
+        }
     }
 
     private void DecodeOnce()
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int batch = running.Count;
         using var scope = NewDisposeScope();
         var tokens = running.Select(s => s.LastToken).ToArray();
         var positions = running.Select(s => s.LastTokenPosition).ToArray();
         Tensor logits = model.DecodeStep(tokens, positions, cache);
         Accept(running.ToList(), Sampler.Sample(logits, running.Select(s => s.Sampler).ToArray()));
+        Options.StepCompleted?.Invoke(new EngineStep(EngineStepKind.Decode, System.Diagnostics.Stopwatch.GetElapsedTime(started), batch));
     }
 
     /// <summary>Records each sequence's new token, streams it, and releases the sequences that finished.</summary>

@@ -76,12 +76,11 @@ public sealed class RotaryEmbedding : IDisposable
     /// </summary>
     public Tensor Apply(Tensor x, Tensor positions, int maxPosition)
     {
-        EnsureTable(maxPosition + 1);
         using var scope = NewDisposeScope();
         long batch = positions.shape[0], time = positions.shape[1];
-        Tensor flat = positions.reshape(-1);
-        Tensor cos = cosTable.index_select(0, flat).view(batch, time, 1, headDim);
-        Tensor sin = sinTable.index_select(0, flat).view(batch, time, 1, headDim);
+        (Tensor cosRows, Tensor sinRows) = Rows(positions.reshape(-1), maxPosition);
+        Tensor cos = cosRows.view(batch, time, 1, headDim);
+        Tensor sin = sinRows.view(batch, time, 1, headDim);
         Tensor xf = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
         int half = headDim / 2;
         Tensor rotated = cat([xf.narrow(-1, half, half).neg(), xf.narrow(-1, 0, half)], -1);
@@ -95,16 +94,27 @@ public sealed class RotaryEmbedding : IDisposable
     /// </summary>
     public Tensor DecodeRotation(Tensor positions, int maxPosition)
     {
-        EnsureTable(maxPosition + 1);
         using var scope = NewDisposeScope();
-        Tensor flat = positions.reshape(-1);
-        long batch = flat.shape[0];
-        Tensor cos = cosTable.index_select(0, flat);
-        Tensor sin = sinTable.index_select(0, flat);
+        (Tensor cos, Tensor sin) = Rows(positions.reshape(-1), maxPosition);
         // x·R = x⊙cos + rotate_half(x)⊙sin, where rotate_half(x) = x·P for a signed permutation P.
         Tensor rotation = diag_embed(cos).add_(rotateHalfMatrix.unsqueeze(0) * sin.unsqueeze(1));
         return rotation.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The cos and sin rows of the given positions. A prefill node runs several prompts at once on one model, so
+    /// growing the tables and reading them happen under one lock: a reader must never see a disposed table.
+    /// </summary>
+    private (Tensor Cos, Tensor Sin) Rows(Tensor flatPositions, int maxPosition)
+    {
+        lock (tableLock)
+        {
+            EnsureTable(maxPosition + 1);
+            return (cosTable.index_select(0, flatPositions), sinTable.index_select(0, flatPositions));
+        }
+    }
+
+    private readonly Lock tableLock = new();
 
     private void EnsureTable(int length)
     {

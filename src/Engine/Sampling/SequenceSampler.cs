@@ -41,5 +41,18 @@ public sealed class SequenceSampler : IDisposable
         return scaled.softmax(0).multinomial(1, generator: Generator).item<long>();
     }
 
+    /// <summary>
+    /// Advances the random stream past one draw without drawing: for a sequence whose first token was drawn by
+    /// another process from the same seed. A draw consumes the generator by the vocabulary size only (multinomial
+    /// draws one exponential per entry, whatever the probabilities), so a draw from uniform weights of that size
+    /// leaves the generator where the real draw did.
+    /// </summary>
+    internal void SkipDraw(long vocabSize)
+    {
+        if (Generator is null) return;
+        using var scope = NewDisposeScope();
+        ones(vocabSize).multinomial(1, generator: Generator);
+    }
+
     public void Dispose() => Generator?.Dispose();
 }

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using PdServe.Decode;
+
+namespace PdServe.Cli.Commands;
+
+/// <summary>
+/// <c>pdserve decode --model DIR [--plan FILE] --port P [--host A] [--threads N] [--kv-budget-mb M]</c>: run a decode node.
+/// </summary>
+public static class DecodeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var node = new NodeOptions();
+        var kvBudget = OptionChecks.Int("--kv-budget-mb", 1024, "KV cache bytes (MiB) the node admits at once; beyond, RESOURCE_EXHAUSTED", "M")
+            .Require(m => m >= 1, "an integer >= 1");
+        var transferTimeout = OptionChecks.Double("--transfer-timeout", 60, "Seconds a KV pull from a prefill node may take", "S")
+            .Require(s => s > 0, "> 0");
+        var maxBatch = OptionChecks.Int("--max-batch", 16, "Sequences decoded together in one step", "N")
+            .Require(n => n >= 1, "an integer >= 1");
+        var maxContext = OptionChecks.Int("--max-context", 2048, "Longest sequence, prompt and generated tokens", "N")
+            .Require(n => n >= 2, "an integer >= 2");
+        var command = new Command("decode", "Run a decode node: pulls KV from prefill nodes (or prefills locally) and streams tokens");
+        node.AddTo(command);
+        foreach (Option option in new Option[] { kvBudget, transferTimeout, maxBatch, maxContext }) command.Options.Add(option);
+        command.SetAction(parseResult =>
+        {
+            var options = new DecodeNodeOptions
+            {
+                ModelDirectory = parseResult.GetRequiredValue(node.Model),
+                PlanPath = parseResult.GetValue(node.Plan),
+                Host = node.Settings(parseResult),
+                Threads = parseResult.GetValue(node.Threads),
+                KvBudgetBytes = parseResult.GetValue(kvBudget) * (1L << 20),
+                TransferTimeout = TimeSpan.FromSeconds(parseResult.GetValue(transferTimeout)),
+                MaxBatchSize = parseResult.GetValue(maxBatch),
+                MaxContextTokens = parseResult.GetValue(maxContext),
+            };
+            return NodeRunner.Run("decode", () => DecodeNodeHost.StartAsync(options), context);
+        });
+        return command;
+    }
+}

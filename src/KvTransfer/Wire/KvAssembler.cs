@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+using PdServe.KvTransfer.Protocol;
+
+namespace PdServe.KvTransfer.Wire;
+
+/// <summary>
+/// The receiving end of one transfer: checks the header, places each chunk's bytes where they belong while hashing
+/// them, and on the trailer proves that every byte arrived intact (same chunk count, same checksums, every tensor
+/// complete) before decoding anything. Throws <see cref="KvTransferException"/> on the first problem.
+/// </summary>
+public sealed class KvAssembler
+{
+    private readonly Dictionary<(int Layer, KvPart Part), Received> tensors = new();
+    private readonly List<ulong> checksums = [];
+
+    public KvAssembler(KvHeader header, IReadOnlyList<int> expectedLayers, int maxChunkBytes)
+    {
+        Header = header;
+        MaxChunkBytes = maxChunkBytes;
+        if (header.KvHeads < 1 || header.HeadDim < 1 || header.PromptTokens < 1)
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"header has kv_heads {header.KvHeads}, head_dim {header.HeadDim}, prompt_tokens {header.PromptTokens}");
+        var sent = header.Layers.Select(l => l.Layer).ToArray();
+        if (!sent.SequenceEqual(expectedLayers))
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"header lists layers [{string.Join(',', sent)}], expected [{string.Join(',', expectedLayers)}]");
+        foreach (LayerPositions layer in header.Layers)
+        {
+            int[] positions = PositionRanges.Expand(layer, header.PromptTokens);
+            var shape = new KvTensorShape(header.KvHeads, positions.Length, header.HeadDim);
+            foreach (KvPart part in new[] { KvPart.Keys, KvPart.Values })
+                tensors[(layer.Layer, part)] = new Received(positions, shape, header.WireDtype);
+        }
+    }
+
+    public KvHeader Header { get; }
+    public int MaxChunkBytes { get; }
+
+    /// <summary>Payload bytes received so far.</summary>
+    public long ReceivedBytes { get; private set; }
+
+    public void Accept(KvChunk chunk)
+    {
+        if (chunk.Sequence != checksums.Count)
+            throw new KvTransferException(KvTransferFailure.DataLoss, $"chunk {chunk.Sequence} arrived where chunk {checksums.Count} was due");
+        if (!tensors.TryGetValue((chunk.Layer, chunk.Part), out Received? target))
+            throw new KvTransferException(KvTransferFailure.Protocol, $"chunk {chunk.Sequence} is for layer {chunk.Layer}, which the header does not list");
+        ReadOnlySpan<byte> data = chunk.Data.Span;
+        Span<byte> buffer = target.Buffer;
+        if (data.Length > MaxChunkBytes || chunk.Offset < 0 || chunk.Offset + data.Length > buffer.Length)
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"chunk {chunk.Sequence} ({data.Length} bytes at offset {chunk.Offset}) does not fit layer {chunk.Layer} {chunk.Part} ({buffer.Length} bytes, chunks of at most {MaxChunkBytes})");
+        data.CopyTo(buffer[(int)chunk.Offset..]);
+        target.Filled += data.Length;
+        checksums.Add(ChunkChecksum.Of(data));
+        ReceivedBytes += data.Length;
+    }
+
+    /// <summary>Verifies the transfer against the trailer and decodes every layer into float32.</summary>
+    public IReadOnlyList<ReceivedLayerKv> Complete(KvTrailer trailer)
+    {
+        if (trailer.ChunkChecksums.Count != checksums.Count)
+            throw new KvTransferException(KvTransferFailure.DataLoss,
+                $"the sender sent {trailer.ChunkChecksums.Count} chunks, {checksums.Count} arrived");
+        for (int i = 0; i < checksums.Count; i++)
+        {
+            if (trailer.ChunkChecksums[i] != checksums[i])
+                throw new KvTransferException(KvTransferFailure.DataLoss, $"chunk {i} is corrupt: its checksum does not match the sender's");
+        }
+        foreach (((int layer, KvPart part), Received received) in tensors)
+        {
+            if (received.Filled != received.Buffer.Length)
+                throw new KvTransferException(KvTransferFailure.DataLoss,
+                    $"layer {layer} {part}: {received.Filled} of {received.Buffer.Length} bytes arrived");
+        }
+        if (trailer.BytesSent != ReceivedBytes)
+            throw new KvTransferException(KvTransferFailure.DataLoss, $"the sender reports {trailer.BytesSent} bytes sent, {ReceivedBytes} arrived");
+
+        var layers = new List<ReceivedLayerKv>(Header.Layers.Count);
+        foreach (LayerPositions layer in Header.Layers)
+        {
+            Received keys = tensors[(layer.Layer, KvPart.Keys)], values = tensors[(layer.Layer, KvPart.Values)];
+            layers.Add(new ReceivedLayerKv(layer.Layer, keys.Positions, keys.Shape, Decode(keys), Decode(values)));
+        }
+        return layers;
+    }
+
+    private float[] Decode(Received received)
+    {
+        if (received.Floats is { } floats)
+        {
+            if (!BitConverter.IsLittleEndian)
+            {
+                Span<uint> words = MemoryMarshal.Cast<float, uint>(floats.AsSpan());
+                System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(words, words);
+            }
+            return floats;
+        }
+        var values = new float[received.Shape.ElementCount];
+        KvWireCodec.Decode(received.Bytes, received.Shape, Header.WireDtype, values);
+        return values;
+    }
+
+    /// <summary>
+    /// Where one tensor's bytes land. float32 on the wire is the little-endian bytes of the values themselves, so it is
+    /// received straight into the float array the caller gets: no second buffer, no second copy.
+    /// </summary>
+    private sealed class Received(int[] positions, KvTensorShape shape, WireDtype dtype)
+    {
+        public int[] Positions { get; } = positions;
+        public KvTensorShape Shape { get; } = shape;
+        public float[]? Floats { get; } = dtype == WireDtype.Float32 ? new float[shape.ElementCount] : null;
+        public byte[] Bytes { get; } = dtype == WireDtype.Float32 ? [] : new byte[KvWireCodec.EncodedBytes(shape, dtype)];
+        public Span<byte> Buffer => Floats is not null ? MemoryMarshal.AsBytes(Floats.AsSpan()) : Bytes;
+        public long Filled { get; set; }
+    }
+}

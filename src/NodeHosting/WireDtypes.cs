@@ -1,0 +1,16 @@
+using PdServe.Engine.Planning;
+using PdServe.KvTransfer.Protocol;
+
+namespace PdServe.NodeHosting;
+
+/// <summary>The plan's wire dtype (Engine) as the transfer contract names it (KvTransfer), and back.</summary>
+public static class WireDtypes
+{
+    public static WireDtype ToWire(KvWireDtype dtype) => dtype switch
+    {
+        KvWireDtype.Float32 => WireDtype.Float32,
+        KvWireDtype.BFloat16 => WireDtype.Bfloat16,
+        KvWireDtype.Int8 => WireDtype.Int8,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown wire dtype"),
+    };
+}

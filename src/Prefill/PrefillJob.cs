@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using PdServe.Engine.Planning;
+using PdServe.Engine.Sampling;
+using PdServe.KvTransfer.Protocol;
+
+namespace PdServe.Prefill;
+
+/// <summary>
+/// One prompt to prefill and the stream of its KV: a worker thread emits chunks (as each layer finishes) and then the
+/// trailer; the call that asked for it writes them out. Emitted chunks count as held KV until written or dropped, so
+/// a reader that goes away never strands memory.
+/// </summary>
+internal sealed class PrefillJob : IDisposable
+{
+    private readonly Channel<PrefillEvent> events = Channel.CreateUnbounded<PrefillEvent>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly KvHoldAccount holds;
+    private readonly CancellationTokenSource cancellation;
+    private readonly TaskCompletionSource computed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long unwrittenBytes;
+
+    public PrefillJob(string requestId, IReadOnlyList<int> tokens, SamplingParams sampling, int samples, IReadOnlyList<int> layers,
+        KvPolicy policy, WireDtype wireDtype, int chunkBytes, KvHoldAccount holds, CancellationToken callCancellation)
+    {
+        RequestId = requestId;
+        Tokens = tokens;
+        Sampling = sampling;
+        Samples = samples;
+        Layers = layers;
+        Policy = policy;
+        WireDtype = wireDtype;
+        ChunkBytes = chunkBytes;
+        this.holds = holds;
+        cancellation = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);
+    }
+
+    public string RequestId { get; }
+    public IReadOnlyList<int> Tokens { get; }
+    public SamplingParams Sampling { get; }
+    public int Samples { get; }
+    public IReadOnlyList<int> Layers { get; }
+    public KvPolicy Policy { get; }
+    public WireDtype WireDtype { get; }
+    public int ChunkBytes { get; }
+    public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+    public CancellationToken Cancellation => cancellation.Token;
+    public ChannelReader<PrefillEvent> Events => events.Reader;
+
+    /// <summary>Completes when the worker has emitted everything (or failed): from then on the KV only waits for its reader.</summary>
+    public Task Computed => computed.Task;
+
+    public void Emit(KvChunk chunk)
+    {
+        long bytes = chunk.Data.Length;
+        Interlocked.Add(ref unwrittenBytes, bytes);
+        holds.Add(bytes);
+        events.Writer.TryWrite(new PrefillEvent { Chunk = chunk });
+    }
+
+    public void Finish(KvTrailer trailer)
+    {
+        events.Writer.TryWrite(new PrefillEvent { Trailer = trailer });
+        events.Writer.TryComplete();
+        computed.TrySetResult();
+    }
+
+    public void Fail(Exception error)
+    {
+        events.Writer.TryComplete(error);
+        computed.TrySetResult();
+    }
+
+    /// <summary>The call wrote a chunk: its bytes are no longer held here.</summary>
+    public void Written(KvChunk chunk)
+    {
+        long bytes = chunk.Data.Length;
+        Interlocked.Add(ref unwrittenBytes, -bytes);
+        holds.Release(bytes);
+    }
+
+    /// <summary>Stops the computation (if still running) and drops whatever KV was not written.</summary>
+    public void Dispose()
+    {
+        cancellation.Cancel();
+        events.Writer.TryComplete();
+        while (events.Reader.TryRead(out _)) { }
+        holds.Release(Interlocked.Exchange(ref unwrittenBytes, 0));
+        cancellation.Dispose();
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using PdServe.Engine.Sampling;
+using PdServe.KvTransfer.Accounting;
+using PdServe.KvTransfer.Protocol;
+using PdServe.KvTransfer.Wire;
+using PdServe.NodeHosting;
+using static TorchSharp.torch;
+
+namespace PdServe.Prefill;
+
+/// <summary>
+/// A bounded queue of prompts and one thread per concurrent prefill, each running torch on one thread. A worker
+/// streams every layer's KV out as soon as the layer finishes, then draws the first token of each sample.
+/// Stopping lets queued and running prompts finish.
+/// </summary>
+internal sealed class PrefillWorkers : IDisposable
+{
+    private readonly Channel<PrefillJob> queue;
+    private readonly Thread[] threads;
+    private readonly StageModel model;
+    private readonly NodeMetrics metrics;
+    private int running;
+    private int waiting;
+
+    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics)
+    {
+        this.model = model;
+        this.metrics = metrics;
+        queue = Channel.CreateBounded<PrefillJob>(new BoundedChannelOptions(queueCapacity) { FullMode = BoundedChannelFullMode.Wait });
+        threads = Enumerable.Range(0, threadCount)
+            .Select(i => new Thread(Work) { IsBackground = true, Name = $"pdserve-prefill-{i}" })
+            .ToArray();
+        foreach (Thread thread in threads) thread.Start();
+    }
+
+    public int Running => Volatile.Read(ref running);
+    public int Waiting => Volatile.Read(ref waiting);
+
+    /// <summary>False when the queue is full.</summary>
+    public bool TryEnqueue(PrefillJob job)
+    {
+        Interlocked.Increment(ref waiting);
+        if (queue.Writer.TryWrite(job)) return true;
+        Interlocked.Decrement(ref waiting);
+        return false;
+    }
+
+    private void Work()
+    {
+        set_num_threads(1);
+        foreach (PrefillJob job in queue.Reader.ReadAllAsync().ToBlockingEnumerable())
+        {
+            Interlocked.Decrement(ref waiting);
+            Interlocked.Increment(ref running);
+            try
+            {
+                Execute(job);
+            }
+            catch (Exception error)
+            {
+                job.Fail(error);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref running);
+            }
+        }
+    }
+
+    private void Execute(PrefillJob job)
+    {
+        job.Cancellation.ThrowIfCancellationRequested();
+        double queueSeconds = Stopwatch.GetElapsedTime(job.EnqueuedAt).TotalSeconds;
+        long started = Stopwatch.GetTimestamp();
+        int promptLength = job.Tokens.Count;
+        var sent = job.Layers.ToHashSet();
+        var chunker = new KvChunker(job.ChunkBytes);
+        using Tensor logits = model.Loaded.Model.Prefill(job.Tokens, cache: null, slot: 0, onBlockKv: (block, keys, values) =>
+        {
+            // Stops the computation between blocks once nobody will read the result.
+            job.Cancellation.ThrowIfCancellationRequested();
+            if (!sent.Contains(block)) return;
+            IReadOnlyList<int> kept = job.Policy.KeptPositions(block, promptLength);
+            foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Keys, LayerKvEncoding.Encode(keys, kept, job.WireDtype))) job.Emit(chunk);
+            foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Values, LayerKvEncoding.Encode(values, kept, job.WireDtype))) job.Emit(chunk);
+        });
+        SampledToken[] first = SampleFirstTokens(logits, job);
+        double prefillSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        metrics.PrefillSeconds.Observe(prefillSeconds);
+
+        var config = model.Loaded.Model.Config;
+        var accounting = KvByteAccounting.For(promptLength, config.NumKvHeads, config.HeadDim,
+            job.Layers.Select(layer => job.Policy.KeptCount(layer, promptLength)).ToArray(), job.WireDtype);
+        if (accounting.Sent != chunker.PayloadBytes)
+            throw new InvalidOperationException($"sent {chunker.PayloadBytes} KV bytes, the accounting says {accounting.Sent}");
+        var trailer = new KvTrailer
+        {
+            QueueSeconds = queueSeconds,
+            PrefillSeconds = prefillSeconds,
+            BytesFull = accounting.Full,
+            BytesPrunedFloat32 = accounting.PrunedFloat32,
+            BytesSent = accounting.Sent,
+        };
+        trailer.ChunkChecksums.AddRange(chunker.Checksums);
+        for (int i = 0; i < first.Length; i++)
+        {
+            var token = new FirstToken { SampleIndex = i, TokenId = first[i].TokenId, Logprob = first[i].Logprob };
+            token.TopLogprobs.AddRange(first[i].TopLogprobs.Select(t => new KvTransfer.Protocol.TokenLogprob { TokenId = t.TokenId, Logprob = t.Logprob }));
+            trailer.FirstTokens.Add(token);
+        }
+        job.Finish(trailer);
+    }
+
+    /// <summary>Sample i draws with seed + i, as the decode node's engine will continue it.</summary>
+    private static SampledToken[] SampleFirstTokens(Tensor logits, PrefillJob job)
+    {
+        ulong seed = job.Sampling.Seed ?? 0;
+        SequenceSampler[] samplers = Enumerable.Range(0, job.Samples)
+            .Select(i => new SequenceSampler(job.Sampling, seed + (ulong)i)).ToArray();
+        try
+        {
+            using var scope = NewDisposeScope();
+            return Sampler.Sample(logits.unsqueeze(0).expand(job.Samples, -1), samplers);
+        }
+        finally
+        {
+            foreach (SequenceSampler sampler in samplers) sampler.Dispose();
+        }
+    }
+
+    /// <summary>Lets queued and running prompts finish, then ends the threads.</summary>
+    public void Dispose()
+    {
+        queue.Writer.TryComplete();
+        foreach (Thread thread in threads) thread.Join();
+    }
+}

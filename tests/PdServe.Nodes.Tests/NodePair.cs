@@ -1,0 +1,59 @@
+using PdServe.Decode;
+using PdServe.NodeHosting;
+using PdServe.Prefill;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace PdServe.Nodes.Tests;
+
+/// <summary>A prefill node and a decode node started in-process on 127.0.0.1 (free ports), ready; both stopped on dispose.</summary>
+public sealed class NodePair : IAsyncDisposable
+{
+    private NodePair(RunningNode prefill, RunningNode decode)
+    {
+        Prefill = prefill;
+        Decode = decode;
+        Client = new DecodeTestClient(decode.Address);
+    }
+
+    public RunningNode Prefill { get; }
+    public RunningNode Decode { get; }
+    public DecodeTestClient Client { get; }
+    public DecodeNode DecodeState => Decode.Services.GetRequiredService<DecodeNode>();
+    public PrefillNode PrefillState => Prefill.Services.GetRequiredService<PrefillNode>();
+    public string PrefillAddress => Prefill.Address.ToString().TrimEnd('/');
+
+    public static NodeHostSettings Quiet => new() { Host = "127.0.0.1", Port = 0, MinimumLogLevel = LogLevel.Warning, ShutdownTimeout = TimeSpan.FromSeconds(5) };
+
+    public static PrefillNodeOptions PrefillOptions(string model, string? plan = null) =>
+        new() { ModelDirectory = model, PlanPath = plan, Host = Quiet, Threads = 1 };
+
+    public static DecodeNodeOptions DecodeOptions(string model, string? plan = null) =>
+        new() { ModelDirectory = model, PlanPath = plan, Host = Quiet, Threads = 1, MaxContextTokens = 256, TransferTimeout = TimeSpan.FromSeconds(20) };
+
+    public static async Task<NodePair> StartAsync(PrefillNodeOptions prefillOptions, DecodeNodeOptions decodeOptions)
+    {
+        RunningNode prefill = await PrefillNodeHost.StartAsync(prefillOptions);
+        try
+        {
+            RunningNode decode = await DecodeNodeHost.StartAsync(decodeOptions);
+            await Task.WhenAll(prefill.Readiness.Loaded, decode.Readiness.Loaded);
+            return new NodePair(prefill, decode);
+        }
+        catch
+        {
+            await prefill.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static Task<NodePair> StartAsync(string model, string? plan = null) =>
+        StartAsync(PrefillOptions(model, plan), DecodeOptions(model, plan));
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Decode.DisposeAsync();
+        await Prefill.DisposeAsync();
+    }
+}

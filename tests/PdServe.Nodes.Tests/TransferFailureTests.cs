@@ -1,0 +1,154 @@
+using Google.Protobuf;
+using Grpc.Core;
+using PdServe.KvTransfer.Protocol;
+using PdServe.Prefill;
+using PdServe.TestSupport;
+
+namespace PdServe.Nodes.Tests;
+
+/// <summary>
+/// A transfer that goes wrong fails the request with the promised status and never yields wrong tokens; the decode
+/// node's KV reservations and batch return to idle, and the prefill node holds no KV afterwards.
+/// </summary>
+public sealed class TransferFailureTests : IDisposable
+{
+    private readonly TestModel model = new();
+
+    public void Dispose() => model.Dispose();
+
+    private int[] Prompt(int length = 80) => TinyModels.RandomTokens(length, model.Config.VocabSize, seed: 3);
+
+    private static async Task<RpcException> Fails(Task<GenerateResult> call) => await Assert.ThrowsAsync<RpcException>(() => call);
+
+    private static async Task AssertIdle(NodePair nodes)
+    {
+        // The engine frees a cancelled sequence before its next step; give that step a moment.
+        for (int i = 0; i < 100 && (nodes.DecodeState.RunningSequences > 0 || nodes.PrefillState.Holds.HeldBytes > 0); i++)
+            await Task.Delay(20);
+        Assert.Equal(0, nodes.DecodeState.Budget.ReservedBytes);
+        Assert.Equal(0, nodes.DecodeState.RunningSequences);
+        Assert.Equal(new NodeHosting.LoadReport(0, 0, 0), nodes.DecodeState.Load);
+        Assert.Equal(0, nodes.PrefillState.Holds.HeldBytes);
+    }
+
+    [Fact]
+    public async Task A_corrupted_chunk_fails_the_request_with_data_loss()
+    {
+        var hooks = new PrefillTestHooks
+        {
+            AlterChunk = chunk =>
+            {
+                if (chunk.Sequence != 3) return chunk;
+                byte[] data = chunk.Data.ToByteArray();
+                data[data.Length / 2] ^= 0x40;
+                KvChunk altered = chunk.Clone();
+                altered.Data = ByteString.CopyFrom(data);
+                return altered;
+            },
+        };
+        await using NodePair nodes = await NodePair.StartAsync(
+            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path));
+        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
+        Assert.Equal(StatusCode.DataLoss, error.StatusCode);
+        Assert.Contains("chunk 3 is corrupt", error.Status.Detail);
+        Assert.Equal(1, nodes.DecodeState.Metrics.TransferFailures.WithLabels("DataLoss").Value);
+        await AssertIdle(nodes);
+    }
+
+    [Fact]
+    public async Task A_prefill_node_that_dies_mid_stream_fails_the_request_as_unavailable_and_frees_its_memory()
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hooks = new PrefillTestHooks
+        {
+            BeforeChunk = async (sequence, cancellation) =>
+            {
+                if (sequence < 2) return;
+                reached.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellation);
+            },
+        };
+        await using NodePair nodes = await NodePair.StartAsync(
+            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path));
+        Task<GenerateResult> call = nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress));
+        await reached.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(nodes.DecodeState.Budget.ReservedBytes > 0);
+
+        // Stop without grace: Kestrel aborts the connection as a killed process's would be reset.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await nodes.Prefill.StopAsync(new CancellationToken(canceled: true));
+        RpcException error = await Fails(call);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains(nodes.PrefillAddress, error.Status.Detail);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
+        await AssertIdle(nodes);
+    }
+
+    [Fact]
+    public async Task A_stalled_prefill_node_fails_the_request_with_deadline_exceeded_and_both_nodes_let_go()
+    {
+        var hooks = new PrefillTestHooks { BeforeChunk = (_, cancellation) => Task.Delay(Timeout.Infinite, cancellation) };
+        await using NodePair nodes = await NodePair.StartAsync(
+            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks },
+            NodePair.DecodeOptions(model.Path) with { TransferTimeout = TimeSpan.FromSeconds(1) });
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        await AssertIdle(nodes);
+    }
+
+    [Fact]
+    public async Task Kv_not_read_within_its_lease_is_dropped_by_the_prefill_node()
+    {
+        var hooks = new PrefillTestHooks { BeforeChunk = (_, cancellation) => Task.Delay(Timeout.Infinite, cancellation) };
+        await using NodePair nodes = await NodePair.StartAsync(
+            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks, KvLease = TimeSpan.FromMilliseconds(300) },
+            NodePair.DecodeOptions(model.Path));
+        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("lease", error.Status.Detail);
+        await AssertIdle(nodes);
+    }
+
+    [Fact]
+    public async Task An_unreachable_prefill_node_is_unavailable_at_once()
+    {
+        await using NodePair nodes = await NodePair.StartAsync(model.Path);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, $"http://127.0.0.1:{closedPort}")));
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains($"127.0.0.1:{closedPort}", error.Status.Detail);
+        await AssertIdle(nodes);
+    }
+
+    [Fact]
+    public async Task A_request_beyond_the_kv_budget_is_refused_with_resource_exhausted()
+    {
+        // A 20-token prompt with 10 new tokens needs 4 blocks × 30 entries × 256 bytes, plus the received 4 × 20 × 256.
+        await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path),
+            NodePair.DecodeOptions(model.Path) with { KvBudgetBytes = 4 * 30 * 256 + 4 * 20 * 256 });
+        GenerateResult fits = await nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(20), 10, nodes.PrefillAddress));
+        Assert.Equal(10, fits.Tokens().Length);
+        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(21), 10, nodes.PrefillAddress)));
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Contains($"needs {4 * 31 * 256 + 4 * 21 * 256} bytes of KV", error.Status.Detail);
+        await AssertIdle(nodes);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_call_frees_its_sequence_and_reservation()
+    {
+        await using NodePair nodes = await NodePair.StartAsync(model.Path);
+        using var cancel = new CancellationTokenSource();
+        using AsyncServerStreamingCall<GenerateEvent> call = nodes.Client.Raw.Generate(
+            DecodeTestClient.Greedy(Prompt(), 200, nodes.PrefillAddress), cancellationToken: cancel.Token);
+        for (int i = 0; i < 3; i++) Assert.True(await call.ResponseStream.MoveNext(cancel.Token));
+        Assert.Equal(1, nodes.DecodeState.Load.Running);
+        cancel.Cancel();
+        await AssertIdle(nodes);
+    }
+}
