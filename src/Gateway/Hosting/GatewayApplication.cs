@@ -47,8 +47,8 @@ public static class GatewayApplication
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
             .AddDnsDestinationResolver();
-        services.AddSingleton<NodeLoadMonitor>();
-        services.AddHostedService(sp => sp.GetRequiredService<NodeLoadMonitor>());
+        services.AddSingleton<NodeLoadStore>();
+        services.AddHostedService<NodeLoadMonitor>();
         services.AddSingleton<ILoadBalancingPolicy, LeastReportedLoadPolicy>();
         services.AddSingleton<NodeSelector>();
         services.AddSingleton<NodeFailureReporter>();

@@ -9,7 +9,7 @@ namespace PdServe.Gateway.Routing;
 /// gateway's own calls in flight to it (which covers the time between polls); ties go to the emptier KV cache,
 /// then to the first listed.
 /// </summary>
-public sealed class LeastReportedLoadPolicy(NodeLoadMonitor loads) : ILoadBalancingPolicy
+public sealed class LeastReportedLoadPolicy(NodeLoadStore loads) : ILoadBalancingPolicy
 {
     public const string PolicyName = "PdServeLeastLoad";
 

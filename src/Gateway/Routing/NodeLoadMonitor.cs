@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Options;
@@ -9,8 +8,9 @@ namespace PdServe.Gateway.Routing;
 
 /// <summary>
 /// Polls every node's <c>GET /load</c> (with the HTTP version the cluster's <c>HttpRequest</c> config gives its
-/// health probes) and keeps the latest report per address, for <see cref="LeastReportedLoadPolicy"/>. A node that
-/// does not answer loses its report, so the policy falls back to the gateway's own count for it.
+/// health probes) and keeps the latest report per address in <see cref="NodeLoadStore"/> for
+/// <see cref="LeastReportedLoadPolicy"/>. A node that does not answer loses its report, so the policy falls back to
+/// the gateway's own count for it.
 /// </summary>
 public sealed class NodeLoadMonitor : BackgroundService
 {
@@ -19,21 +19,20 @@ public sealed class NodeLoadMonitor : BackgroundService
     private readonly IProxyStateLookup _proxyState;
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly ILogger<NodeLoadMonitor> _logger;
-    private readonly ConcurrentDictionary<string, NodeLoad> _loads = new(StringComparer.OrdinalIgnoreCase);
+    private readonly NodeLoadStore _loads;
     private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
     {
         Timeout = RequestTimeout,
     };
 
-    public NodeLoadMonitor(IProxyStateLookup proxyState, IOptionsMonitor<GatewayOptions> options, ILogger<NodeLoadMonitor> logger)
+    public NodeLoadMonitor(IProxyStateLookup proxyState, NodeLoadStore loads, IOptionsMonitor<GatewayOptions> options,
+        ILogger<NodeLoadMonitor> logger)
     {
+        _loads = loads;
         _proxyState = proxyState;
         _options = options;
         _logger = logger;
     }
-
-    /// <summary>The node's latest report, if it answered the last poll.</summary>
-    public bool TryGet(string address, out NodeLoad load) => _loads.TryGetValue(address.TrimEnd('/'), out load!);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -67,8 +66,7 @@ public sealed class NodeLoadMonitor : BackgroundService
                 if (seen.Add(address)) polls.Add(PollAsync(address, version, policy, cancellationToken));
             }
         }
-        foreach (string gone in _loads.Keys.Where(k => !seen.Contains(k)).ToList())
-            _loads.TryRemove(gone, out _);
+        _loads.RetainOnly(seen);
         await Task.WhenAll(polls);
     }
 
@@ -80,11 +78,11 @@ public sealed class NodeLoadMonitor : BackgroundService
             using var response = await _http.SendAsync(request, cancellationToken);
             response.EnsureSuccessStatusCode();
             var load = await response.Content.ReadFromJsonAsync<NodeLoad>(cancellationToken);
-            if (load is not null) _loads[address] = load;
+            if (load is not null) _loads.Set(address, load);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
-            if (_loads.TryRemove(address, out _))
+            if (_loads.Remove(address))
                 _logger.LogDebug("No load report from {Address}: {Reason}", address, e.Message);
         }
     }

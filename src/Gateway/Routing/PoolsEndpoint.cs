@@ -11,10 +11,10 @@ namespace PdServe.Gateway.Routing;
 /// </summary>
 public static class PoolsEndpoint
 {
-    public static IResult Get(IProxyStateLookup proxyState, NodeLoadMonitor loads) =>
+    public static IResult Get(IProxyStateLookup proxyState, NodeLoadStore loads) =>
         Results.Json(NodePools.All.Select(pool => Describe(pool, proxyState, loads)).ToList(), GatewayJson.Options);
 
-    private static PoolStatus Describe(string pool, IProxyStateLookup proxyState, NodeLoadMonitor loads)
+    private static PoolStatus Describe(string pool, IProxyStateLookup proxyState, NodeLoadStore loads)
     {
         if (!proxyState.TryGetCluster(pool, out var cluster)) return new PoolStatus(pool, null, []);
         var available = cluster.DestinationsState.AvailableDestinations.ToHashSet();
