@@ -61,7 +61,7 @@ public static class ChatRequestReader
                 throw ApiException.InvalidField(field, $"'{field}' must be an object");
             if (!JsonFields.TryGet(message, "role", out var role) || role.ValueKind != JsonValueKind.String)
                 throw ApiException.InvalidField($"{field}.role", $"'{field}.role' is required and must be a string");
-            string roleName = role.GetString()!;
+            string roleName = JsonFields.Text(role, $"{field}.role");
             if (!Roles.Contains(roleName))
                 throw ApiException.InvalidField($"{field}.role",
                     $"'{field}.role' must be one of {string.Join(", ", Roles)}, got '{roleName}'");
@@ -78,7 +78,7 @@ public static class ChatRequestReader
             if (role == "assistant") return "";
             throw ApiException.InvalidField($"{field}.content", $"'{field}.content' is required");
         }
-        if (content.ValueKind == JsonValueKind.String) return content.GetString()!;
+        if (content.ValueKind == JsonValueKind.String) return JsonFields.Text(content, $"{field}.content");
         if (content.ValueKind != JsonValueKind.Array)
             throw ApiException.InvalidField($"{field}.content", $"'{field}.content' must be a string or a list of text parts");
         var text = new StringBuilder();

@@ -45,7 +45,7 @@ public static class CompletionRequestReader
         switch (prompt.ValueKind)
         {
             case JsonValueKind.String:
-                return [Encode(prompt.GetString()!, model, limits)];
+                return [Encode(JsonFields.Text(prompt, "prompt"), model, limits)];
             case JsonValueKind.Array:
                 int count = prompt.GetArrayLength();
                 if (count == 0) throw ApiException.InvalidField("prompt", "'prompt' must not be empty");
@@ -59,7 +59,7 @@ public static class CompletionRequestReader
                 {
                     prompts.Add(item.ValueKind switch
                     {
-                        JsonValueKind.String => Encode(item.GetString()!, model, limits),
+                        JsonValueKind.String => Encode(JsonFields.Text(item, "prompt"), model, limits),
                         JsonValueKind.Array => TokenIds(item, model, limits),
                         _ => throw ApiException.InvalidField("prompt", shape),
                     });

@@ -19,14 +19,14 @@ public static class JsonFields
     {
         if (!TryGet(body, name, out var value)) throw ApiException.InvalidField(name, $"'{name}' is required");
         if (value.ValueKind != JsonValueKind.String) throw ApiException.InvalidField(name, $"'{name}' must be a string");
-        return value.GetString()!;
+        return Text(value, name);
     }
 
     public static string? OptionalString(JsonElement body, string name)
     {
         if (!TryGet(body, name, out var value)) return null;
         if (value.ValueKind != JsonValueKind.String) throw ApiException.InvalidField(name, $"'{name}' must be a string");
-        return value.GetString();
+        return Text(value, name);
     }
 
     public static bool? OptionalBool(JsonElement body, string name)
@@ -70,5 +70,18 @@ public static class JsonFields
             throw ApiException.InvalidField(name,
                 $"'{name}' must be in {(minExclusive ? "(" : "[")}{min}, {max}], got {number}");
         return number;
+    }
+
+    /// <summary>A string value; an escaped lone surrogate (<c>"\ud800"</c>) is not text and is refused.</summary>
+    public static string Text(JsonElement value, string name)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw ApiException.InvalidField(name, $"'{name}' is not valid Unicode text");
+        }
     }
 }

@@ -52,7 +52,7 @@ public static class SamplingFieldsReader
         if (!JsonFields.TryGet(body, "stop", out var stop)) return [];
         List<string> strings;
         if (stop.ValueKind == JsonValueKind.String)
-            strings = [stop.GetString()!];
+            strings = [JsonFields.Text(stop, "stop")];
         else if (stop.ValueKind == JsonValueKind.Array)
         {
             if (stop.GetArrayLength() > limits.MaxStopStrings)
@@ -62,7 +62,7 @@ public static class SamplingFieldsReader
             {
                 if (item.ValueKind != JsonValueKind.String)
                     throw ApiException.InvalidField("stop", "'stop' must be a string or a list of strings");
-                strings.Add(item.GetString()!);
+                strings.Add(JsonFields.Text(item, "stop"));
             }
         }
         else
