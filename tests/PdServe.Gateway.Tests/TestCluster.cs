@@ -101,6 +101,8 @@ public sealed class TestCluster : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             [$"{prefix}:LoadBalancingPolicy"] = policy,
+            // YARP's default, HealthyOrPanic, would send to unhealthy nodes when none is healthy; the gateway answers 503.
+            [$"{prefix}:HealthCheck:AvailableDestinationsPolicy"] = "HealthyAndUnknown",
             [$"{prefix}:HealthCheck:Active:Enabled"] = "true",
             [$"{prefix}:HealthCheck:Active:Interval"] = "00:00:00.250",
             [$"{prefix}:HealthCheck:Active:Timeout"] = "00:00:01",
@@ -152,7 +154,7 @@ public sealed class TestCluster : IAsyncDisposable
     {
         var pools = JsonDocument.Parse(await Http.GetStringAsync("/pools")).RootElement;
         return pools.EnumerateArray().Single(p => p.GetProperty("pool").GetString() == pool).GetProperty("nodes").EnumerateArray()
-            .Where(n => n.GetProperty("available").GetBoolean()).Select(n => n.GetProperty("address").GetString()!).ToList();
+            .Where(n => n.GetProperty("available").GetBoolean()).Select(n => n.GetProperty("address").GetString()!.TrimEnd('/')).ToList();
     }
 
     /// <summary>Polls <paramref name="condition"/> every 50 ms; fails the test with <paramref name="what"/> after the timeout.</summary>

@@ -8,5 +8,5 @@ public sealed record NodeLoad(
     [property: JsonPropertyName("waiting")] int Waiting,
     [property: JsonPropertyName("kv_usage")] double KvUsage)
 {
-    public int Outstanding => Running + Waiting;
+    [JsonIgnore] public int Outstanding => Running + Waiting;
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Grpc.Core;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -17,6 +18,7 @@ namespace PdServe.Gateway.Tests.Fakes;
 public sealed class FakeDecodeNode : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, ConnectionContext> _connections = new();
     private int _running;
 
     private FakeDecodeNode(WebApplication app, FakeScript script)
@@ -42,9 +44,25 @@ public sealed class FakeDecodeNode : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc();
         FakeDecodeNode? node = null;
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l =>
+        {
+            l.Protocols = HttpProtocols.Http2;
+            // Tracked so that a kill can cut them the way a dying process does.
+            l.Use(next => async connection =>
+            {
+                node!._connections[connection.ConnectionId] = connection;
+                try
+                {
+                    await next(connection);
+                }
+                finally
+                {
+                    node!._connections.TryRemove(connection.ConnectionId, out _);
+                }
+            });
+        }));
+        builder.Services.AddGrpc();
         builder.Services.AddSingleton(_ => node!);
         var app = builder.Build();
         node = new FakeDecodeNode(app, script);
@@ -66,6 +84,7 @@ public sealed class FakeDecodeNode : IAsyncDisposable
     {
         if (Killed) return;
         Killed = true;
+        foreach (var connection in _connections.Values) connection.Abort(new ConnectionAbortedException("killed"));
         await _app.StopAsync(new CancellationToken(canceled: true));
     }
 
