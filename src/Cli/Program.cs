@@ -53,6 +53,8 @@ public static class Program
         {
             GenerateCommand.Create(context),
             BenchCommand.Create(context),
+            UpCommand.Create(context),
+            GatewayCommand.Create(context),
         };
         foreach (var option in root.Options)
         {
