@@ -6,8 +6,9 @@ namespace PdServe.Cli.Commands;
 public static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Benchmarks (machine ceilings, engine throughput)")
+        new("bench", "Benchmarks (machine ceilings, engine throughput, gateway overhead)")
         {
             BenchEngineCommand.Create(context),
+            BenchGatewayCommand.Create(context),
         };
 }

@@ -96,7 +96,7 @@ public sealed record NegateExpression(JinjaExpression Operand) : JinjaExpression
 {
     public override object? Evaluate(JinjaScope scope) => Operand.Evaluate(scope) switch
     {
-        long l => -l,
+        long l => (object)-l,
         var v => -JinjaValues.ToDouble(v),
     };
 }
@@ -141,8 +141,8 @@ public sealed record BinaryExpression(JinjaExpression Left, string Operator, Jin
             "*" => a is string s && b is long n ? string.Concat(Enumerable.Repeat(s, (int)Math.Max(0, n)))
                 : Arithmetic(a, b, (x, y) => x * y, (x, y) => x * y),
             "/" => JinjaValues.ToDouble(a) / JinjaValues.ToDouble(b),
-            "//" => a is long x1 && b is long y1 ? (long)Math.Floor((double)x1 / y1) : Math.Floor(JinjaValues.ToDouble(a) / JinjaValues.ToDouble(b)),
-            "%" => a is long x2 && b is long y2 ? ((x2 % y2) + y2) % y2 : JinjaValues.ToDouble(a) % JinjaValues.ToDouble(b),
+            "//" => a is long x1 && b is long y1 ? (object)(long)Math.Floor((double)x1 / y1) : Math.Floor(JinjaValues.ToDouble(a) / JinjaValues.ToDouble(b)),
+            "%" => a is long x2 && b is long y2 ? (object)(((x2 % y2) + y2) % y2) : JinjaValues.ToDouble(a) % JinjaValues.ToDouble(b),
             _ => throw new JinjaException($"unknown operator '{Operator}'"),
         };
     }
@@ -156,7 +156,8 @@ public sealed record BinaryExpression(JinjaExpression Left, string Operator, Jin
     };
 
     private static object Arithmetic(object? a, object? b, Func<long, long, long> onLongs, Func<double, double, double> onDoubles) =>
-        a is long x && b is long y ? onLongs(x, y) : onDoubles(JinjaValues.ToDouble(a), JinjaValues.ToDouble(b));
+        // Boxed per branch: a plain conditional would promote the long result to double.
+        a is long x && b is long y ? (object)onLongs(x, y) : (object)onDoubles(JinjaValues.ToDouble(a), JinjaValues.ToDouble(b));
 
     private static int Compare(object? a, object? b) => (a, b) switch
     {
