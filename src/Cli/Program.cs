@@ -58,6 +58,8 @@ public static class Program
             BenchCommand.Create(context),
             EvalCommand.Create(context),
             PruneCommand.Create(context),
+            UpCommand.Create(context),
+            GatewayCommand.Create(context),
         };
         foreach (var option in root.Options)
         {

@@ -6,9 +6,10 @@ namespace PdServe.Cli.Commands;
 public static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer)")
+        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead)")
         {
             BenchEngineCommand.Create(context),
             BenchTransferCommand.Create(context),
+            BenchGatewayCommand.Create(context),
         };
 }

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using PdServe.Gateway.Hosting;
+
+namespace PdServe.Cli.Commands;
+
+/// <summary>
+/// <c>pdserve gateway --config FILE [--config FILE2] [--model DIR] [--host ADDR] [--port 8000]</c>: the gateway alone,
+/// in front of pools named in configuration (configs/*.json, appsettings, environment); files are reloaded on change.
+/// </summary>
+public static class GatewayCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var config = new Option<string[]>("--config")
+        {
+            Description = "Gateway configuration JSON (see configs/); repeatable, later files win",
+            HelpName = "FILE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        config.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (!File.Exists(token.Value)) result.AddError($"--config: file '{token.Value}' does not exist");
+        });
+        var model = new Option<string>("--model") { Description = "Model directory (overrides Gateway:ModelDirectory)", HelpName = "DIR" }
+            .ExistingDirectory();
+        var host = new Option<string>("--host") { Description = "Address to listen on", HelpName = "ADDR", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = OptionChecks.Int("--port", 8000, "Port to listen on", "PORT").Require(p => p is >= 1 and <= 65535, "a port (1-65535)");
+
+        var command = new Command("gateway", "Run the OpenAI-compatible gateway in front of configured prefill and decode pools")
+        {
+            config, model, host, port,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            if (parseResult.GetValue(model) is { } dir) overrides["Gateway:ModelDirectory"] = Path.GetFullPath(dir);
+            await using var app = GatewayApplication.Build(new GatewayHostSettings
+            {
+                Urls = $"http://{parseResult.GetValue(host)}:{parseResult.GetValue(port)}",
+                ConfigFiles = parseResult.GetValue(config) ?? [],
+                Overrides = overrides,
+            });
+            await app.StartAsync(cancellationToken);
+            context.Stdout.WriteLine($"gateway listening on {GatewayApplication.ListeningAddress(app)}");
+            context.Stdout.Flush();
+            await app.WaitForShutdownAsync(cancellationToken);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

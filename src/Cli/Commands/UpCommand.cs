@@ -1,0 +1,47 @@
+using System.CommandLine;
+using PdServe.Cli.Cluster;
+
+namespace PdServe.Cli.Commands;
+
+/// <summary>
+/// <c>pdserve up [--model DIR] [--plan FILE] [--prefill N] [--decode M] [--port 8000]</c>: a local cluster — N prefill
+/// and M decode node processes and the gateway — until Ctrl-C or SIGTERM.
+/// </summary>
+public static class UpCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var model = DefaultModel.Option();
+        var plan = new Option<string>("--plan") { Description = "Prune plan JSON passed to every node", HelpName = "FILE" };
+        plan.Validators.Add(result =>
+        {
+            string? path = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+            if (path is not null && !File.Exists(path)) result.AddError($"--plan: file '{path}' does not exist");
+        });
+        var prefill = OptionChecks.Int("--prefill", 1, "Prefill nodes (0: decode nodes prefill themselves)")
+            .Require(n => n is >= 0 and <= 16, "between 0 and 16");
+        var decode = OptionChecks.Int("--decode", 1, "Decode nodes").Require(n => n is >= 1 and <= 16, "between 1 and 16");
+        var port = OptionChecks.Int("--port", 8000, "Gateway port on 127.0.0.1", "PORT").Require(p => p is >= 1 and <= 65535, "a port (1-65535)");
+        var startupTimeout = OptionChecks.Int("--startup-timeout", 300, "Seconds a node may take to become healthy", "S")
+            .Require(s => s >= 1, "an integer >= 1");
+
+        var command = new Command("up", "Start a local cluster: prefill and decode nodes and the OpenAI-compatible gateway")
+        {
+            model, plan, prefill, decode, port, startupTimeout,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            string modelDir = parseResult.GetRequiredValue(model);
+            return UpRunner.RunAsync(new UpOptions
+            {
+                ModelDir = Path.GetFullPath(modelDir),
+                PlanFile = parseResult.GetValue(plan) is { } p ? Path.GetFullPath(p) : null,
+                Prefill = parseResult.GetValue(prefill),
+                Decode = parseResult.GetValue(decode),
+                Port = parseResult.GetValue(port),
+                StartupTimeout = TimeSpan.FromSeconds(parseResult.GetValue(startupTimeout)),
+            }, context, cancellationToken);
+        });
+        return command;
+    }
+}

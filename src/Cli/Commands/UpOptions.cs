@@ -1,0 +1,15 @@
+namespace PdServe.Cli.Commands;
+
+/// <summary>The validated options of <c>pdserve up</c>.</summary>
+public sealed record UpOptions
+{
+    /// <summary>The model directory every node and the gateway use (exists when parsed).</summary>
+    public required string ModelDir { get; init; }
+    public string? PlanFile { get; init; }
+    /// <summary>Prefill nodes; 0 runs the decode nodes in unified mode (they prefill themselves).</summary>
+    public int Prefill { get; init; } = 1;
+    public int Decode { get; init; } = 1;
+    public int Port { get; init; } = 8000;
+    /// <summary>How long a node may take to load before <c>up</c> gives up.</summary>
+    public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using PdServe.Gateway.Hosting;
+
+namespace PdServe.Gateway.Api;
+
+/// <summary>
+/// Requires <c>Authorization: Bearer KEY</c> with one of <see cref="GatewayOptions.ApiKeys"/> on every <c>/v1</c> path
+/// (none when no keys are configured). Keys are compared in constant time.
+/// </summary>
+public sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<GatewayOptions> options)
+{
+    private const string Scheme = "Bearer ";
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var keys = options.CurrentValue.ApiKeys;
+        if (keys.Count == 0 || !context.Request.Path.StartsWithSegments("/v1")) return next(context);
+        string header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+            throw ApiException.Unauthorized("Missing API key: send 'Authorization: Bearer YOUR_KEY'");
+        byte[] presented = Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim());
+        bool known = false;
+        foreach (string key in keys)
+            known |= CryptographicOperations.FixedTimeEquals(presented, Encoding.UTF8.GetBytes(key));
+        if (!known) throw ApiException.Unauthorized("Incorrect API key");
+        return next(context);
+    }
+}

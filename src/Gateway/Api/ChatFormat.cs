@@ -1,0 +1,36 @@
+using System.Text;
+using PdServe.Gateway.Streaming;
+
+namespace PdServe.Gateway.Api;
+
+/// <summary><c>/v1/chat/completions</c>: assistant messages, streamed as deltas; logprobs per token with bytes.</summary>
+public sealed class ChatFormat : IResponseFormat
+{
+    public string Route => "/v1/chat/completions";
+    public string IdPrefix => "chatcmpl-";
+
+    public IEnumerable<object> OpeningChunks(ResponseIdentity identity, GenerationParameters parameters) =>
+        Enumerable.Range(0, parameters.ChoiceCount).Select(i => (object)new ChatCompletionChunk(identity.Id, identity.Created,
+            identity.Model, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null));
+
+    public object Chunk(ResponseIdentity identity, ChoiceDelta delta, GenerationParameters parameters) =>
+        new ChatCompletionChunk(identity.Id, identity.Created, identity.Model,
+            [new ChatChunkChoice(delta.Index, new ChatDelta(null, delta.Text),
+                parameters.Logprobs ? Logprobs(delta.Tokens) : null, delta.FinishReason)],
+            null);
+
+    public object UsageChunk(ResponseIdentity identity, Usage usage) =>
+        new ChatCompletionChunk(identity.Id, identity.Created, identity.Model, [], usage);
+
+    public object Response(ResponseIdentity identity, ChoiceAccumulator choices, GenerationParameters parameters, Usage usage) =>
+        new ChatCompletionResponse(identity.Id, identity.Created, identity.Model,
+            Enumerable.Range(0, choices.Count).Select(i => new ChatChoice(i, new ChatResponseMessage("assistant", choices.Text(i)),
+                parameters.Logprobs ? Logprobs(choices.Tokens(i)) : null, choices.FinishReason(i))).ToList(),
+            usage);
+
+    private static ChatLogprobs Logprobs(IReadOnlyList<TokenLogprobInfo> tokens) =>
+        new(tokens.Select(t => new ChatTokenLogprob(t.Text, t.Logprob, Bytes(t.Text),
+            t.Top.Select(a => new ChatTopLogprob(a.Text, a.Logprob, Bytes(a.Text))).ToList())).ToList());
+
+    private static int[] Bytes(string text) => Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToArray();
+}

@@ -1,0 +1,48 @@
+using PdServe.Gateway.Streaming;
+
+namespace PdServe.Gateway.Api;
+
+/// <summary><c>/v1/completions</c>: <c>text_completion</c> objects, logprobs as parallel lists.</summary>
+public sealed class CompletionFormat : IResponseFormat
+{
+    public string Route => "/v1/completions";
+    public string IdPrefix => "cmpl-";
+
+    public IEnumerable<object> OpeningChunks(ResponseIdentity identity, GenerationParameters parameters) => [];
+
+    public object Chunk(ResponseIdentity identity, ChoiceDelta delta, GenerationParameters parameters) =>
+        new CompletionResponse(identity.Id, identity.Created, identity.Model,
+            [new CompletionChoice(delta.Index, delta.Text, parameters.Logprobs ? Logprobs(delta.Tokens) : null, delta.FinishReason)],
+            null);
+
+    public object UsageChunk(ResponseIdentity identity, Usage usage) =>
+        new CompletionResponse(identity.Id, identity.Created, identity.Model, [], usage);
+
+    public object Response(ResponseIdentity identity, ChoiceAccumulator choices, GenerationParameters parameters, Usage usage) =>
+        new CompletionResponse(identity.Id, identity.Created, identity.Model,
+            Enumerable.Range(0, choices.Count).Select(i => new CompletionChoice(i, choices.Text(i),
+                parameters.Logprobs ? Logprobs(choices.Tokens(i)) : null, choices.FinishReason(i))).ToList(),
+            usage);
+
+    /// <summary>Offsets count from the start of the text these tokens produced (the choice, or the chunk when streaming).</summary>
+    private static CompletionLogprobs Logprobs(IReadOnlyList<TokenLogprobInfo> tokens)
+    {
+        var offsets = new List<int>(tokens.Count);
+        int offset = 0;
+        foreach (var token in tokens)
+        {
+            offsets.Add(offset);
+            offset += token.Text.Length;
+        }
+        return new CompletionLogprobs(
+            tokens.Select(t => t.Text).ToList(),
+            tokens.Select(t => t.Logprob).ToList(),
+            tokens.Select(t =>
+            {
+                var top = new Dictionary<string, float>(StringComparer.Ordinal);
+                foreach (var alternative in t.Top) top.TryAdd(alternative.Text, alternative.Logprob);
+                return top;
+            }).ToList(),
+            offsets);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using PdServe.Gateway.Hosting;
+
+namespace PdServe.Gateway.Api;
+
+/// <summary>
+/// Validates a <c>/v1/completions</c> body. <c>prompt</c> is a string, a list of strings, a list of token ids or a
+/// list of token-id lists; strings are tokenized with the model's special tokens (BOS) as <c>pdserve generate</c> does.
+/// </summary>
+public static class CompletionRequestReader
+{
+    public static GenerationParameters Read(JsonElement body, ServedModel model, GatewayLimits limits)
+    {
+        SamplingFieldsReader.CheckModel(body, model);
+        if (JsonFields.OptionalBool(body, "echo") == true)
+            throw ApiException.InvalidField("echo", "'echo' is not supported");
+        if (JsonFields.OptionalString(body, "suffix") is not null)
+            throw ApiException.InvalidField("suffix", "'suffix' is not supported");
+        int? bestOf = JsonFields.OptionalInt(body, "best_of", 1, limits.MaxN);
+
+        var prompts = ReadPrompts(body, model, limits);
+        int? maxTokens = JsonFields.OptionalInt(body, "max_tokens", 1, limits.MaxTokens);
+        var budgets = prompts.Select(p => PromptBudget.MaxTokensFor(p, maxTokens, "prompt", "max_tokens", model, limits)).ToList();
+        int? logprobs = JsonFields.OptionalInt(body, "logprobs", 0, limits.MaxTopLogprobs);
+
+        var parameters = SamplingFieldsReader.Read(body, new GenerationParameters
+        {
+            Prompts = prompts,
+            MaxTokens = budgets,
+            Logprobs = logprobs is not null,
+            TopLogprobs = logprobs ?? 0,
+        }, limits);
+        if (bestOf is { } b && b != parameters.N)
+            throw ApiException.InvalidField("best_of", "'best_of' is not supported (only equal to n)");
+        if (prompts.Count * parameters.N > limits.MaxN * limits.MaxPrompts)
+            throw ApiException.InvalidField("n", "Too many choices for one request");
+        return parameters;
+    }
+
+    private static List<IReadOnlyList<int>> ReadPrompts(JsonElement body, ServedModel model, GatewayLimits limits)
+    {
+        if (!JsonFields.TryGet(body, "prompt", out var prompt))
+            throw ApiException.InvalidField("prompt", "'prompt' is required");
+        const string shape = "'prompt' must be a string, a list of strings, a list of token ids or a list of token-id lists";
+        switch (prompt.ValueKind)
+        {
+            case JsonValueKind.String:
+                return [Encode(JsonFields.Text(prompt, "prompt"), model, limits)];
+            case JsonValueKind.Array:
+                int count = prompt.GetArrayLength();
+                if (count == 0) throw ApiException.InvalidField("prompt", "'prompt' must not be empty");
+                var first = prompt[0];
+                if (first.ValueKind == JsonValueKind.Number)
+                    return [TokenIds(prompt, model, limits)];
+                if (count > limits.MaxPrompts)
+                    throw ApiException.InvalidField("prompt", $"'prompt' may hold at most {limits.MaxPrompts} prompts");
+                var prompts = new List<IReadOnlyList<int>>(count);
+                foreach (var item in prompt.EnumerateArray())
+                {
+                    prompts.Add(item.ValueKind switch
+                    {
+                        JsonValueKind.String => Encode(JsonFields.Text(item, "prompt"), model, limits),
+                        JsonValueKind.Array => TokenIds(item, model, limits),
+                        _ => throw ApiException.InvalidField("prompt", shape),
+                    });
+                }
+                return prompts;
+            default:
+                throw ApiException.InvalidField("prompt", shape);
+        }
+    }
+
+    private static IReadOnlyList<int> Encode(string text, ServedModel model, GatewayLimits limits)
+    {
+        // Tokenizing costs time. BPE tokens average about four characters, so a text with more than 32 characters per
+        // allowed token cannot fit and is refused before the tokenizer runs.
+        if (text.Length > limits.MaxPromptTokens * 32L)
+            throw ApiException.TooLarge($"The prompt is {text.Length} characters; far over the {limits.MaxPromptTokens}-token limit", "prompt");
+        return model.Tokenizer.Encode(text);
+    }
+
+    private static IReadOnlyList<int> TokenIds(JsonElement array, ServedModel model, GatewayLimits limits)
+    {
+        if (array.GetArrayLength() > limits.MaxPromptTokens)
+            throw ApiException.TooLarge($"The prompt has {array.GetArrayLength()} tokens; the limit is {limits.MaxPromptTokens}", "prompt");
+        var ids = new List<int>(array.GetArrayLength());
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int id))
+                throw ApiException.InvalidField("prompt", "Token ids in 'prompt' must be integers");
+            if (id < 0 || id >= model.Tokenizer.VocabSize)
+                throw ApiException.InvalidField("prompt", $"Token id {id} in 'prompt' is outside the vocabulary (0..{model.Tokenizer.VocabSize - 1})");
+            ids.Add(id);
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using PdServe.Gateway.Chat;
+using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Metrics;
+using PdServe.Gateway.Streaming;
+
+namespace PdServe.Gateway.Api;
+
+/// <summary>
+/// <c>POST /v1/completions</c> and <c>POST /v1/chat/completions</c>: validate, wait for a slot, generate, and answer
+/// with one JSON body or an SSE stream. A stream's headers go out with its first text, so a request that fails
+/// before that (no healthy node, overloaded) still gets a proper status and error JSON; a failure after that ends
+/// the stream with an error event and <c>[DONE]</c>.
+/// </summary>
+public sealed class GenerationEndpoint(
+    ServedModel model,
+    ChatPromptBuilder chatPrompts,
+    GenerationRunner runner,
+    AdmissionGate admission,
+    GatewayMetrics metrics,
+    IOptionsMonitor<GatewayOptions> options,
+    ILogger<GenerationEndpoint> logger)
+{
+    private static readonly CompletionFormat Completion = new();
+    private static readonly ChatFormat Chat = new();
+
+    public Task HandleCompletionsAsync(HttpContext context) =>
+        HandleAsync(context, Completion, (body, limits) => CompletionRequestReader.Read(body, model, limits));
+
+    public Task HandleChatAsync(HttpContext context) =>
+        HandleAsync(context, Chat, (body, limits) => ChatRequestReader.Read(body, model, chatPrompts, limits));
+
+    private async Task HandleAsync(HttpContext context, IResponseFormat format, Func<JsonElement, GatewayLimits, GenerationParameters> read)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var limits = options.CurrentValue.Limits;
+        GenerationParameters parameters;
+        using (var body = await RequestBodyReader.ReadObjectAsync(context, limits.MaxBodyBytes))
+            parameters = read(body.RootElement, limits);
+
+        using var slot = await admission.EnterAsync(context.RequestAborted);
+        metrics.Inflight.Inc();
+        try
+        {
+            var identity = new ResponseIdentity(format.IdPrefix + Guid.NewGuid().ToString("N"),
+                DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model.Id);
+            if (parameters.Stream)
+                await StreamAsync(context, format, identity, parameters, started);
+            else
+            {
+                var choices = new ChoiceAccumulator(parameters.ChoiceCount);
+                var usage = await runner.RunAsync(identity.Id, parameters, context, started, choices.AddAsync);
+                await context.Response.WriteAsJsonAsync(format.Response(identity, choices, parameters, Usage.From(usage)),
+                    GatewayJson.Options, context.RequestAborted);
+            }
+        }
+        finally
+        {
+            metrics.Inflight.Dec();
+        }
+    }
+
+    private async Task StreamAsync(HttpContext context, IResponseFormat format, ResponseIdentity identity,
+        GenerationParameters parameters, long started)
+    {
+        var sse = new SseWriter(context.Response);
+        var cancellationToken = context.RequestAborted;
+        async ValueTask StartIfNeeded()
+        {
+            if (context.Response.HasStarted) return;
+            SseWriter.Start(context.Response);
+            foreach (var chunk in format.OpeningChunks(identity, parameters)) await sse.WriteAsync(chunk, cancellationToken);
+        }
+
+        try
+        {
+            var usage = await runner.RunAsync(identity.Id, parameters, context, started, async delta =>
+            {
+                await StartIfNeeded();
+                await sse.WriteAsync(format.Chunk(identity, delta, parameters), cancellationToken);
+            });
+            await StartIfNeeded();
+            if (parameters.IncludeUsage) await sse.WriteAsync(format.UsageChunk(identity, Usage.From(usage)), cancellationToken);
+            await sse.WriteDoneAsync(cancellationToken);
+        }
+        catch (Exception e) when (context.Response.HasStarted && !cancellationToken.IsCancellationRequested)
+        {
+            var error = e as ApiException ?? new ApiException(StatusCodes.Status500InternalServerError, "Internal error", "server_error");
+            if (e is not ApiException) logger.LogError(e, "Stream {Id} failed", identity.Id);
+            await sse.WriteAsync(ErrorResponse.From(error), cancellationToken);
+            await sse.WriteDoneAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+
+namespace PdServe.Gateway.Api;
+
+/// <summary><c>GET /v1/models</c>: the one model the pools serve.</summary>
+public sealed record ModelList([property: JsonPropertyName("data")] IReadOnlyList<ModelCard> Data)
+{
+    [JsonPropertyName("object")] public string Object => "list";
+}
+
+public sealed record ModelCard(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("created")] long Created,
+    [property: JsonPropertyName("owned_by")] string OwnedBy)
+{
+    [JsonPropertyName("object")] public string Object => "model";
+}

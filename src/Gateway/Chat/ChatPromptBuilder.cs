@@ -1,0 +1,69 @@
+using PdServe.Gateway.Api;
+using PdServe.Gateway.Chat.Jinja;
+using PdServe.Gateway.Hosting;
+
+namespace PdServe.Gateway.Chat;
+
+/// <summary>
+/// Turns chat messages into prompt token ids: with the tokenizer's chat template when it has one that parses
+/// (rendered with <c>messages</c>, <c>add_generation_prompt</c>, <c>bos_token</c>, <c>eos_token</c>; special tokens come
+/// from the template, so none are added when encoding), else with <see cref="PlainChatFormat"/>.
+/// </summary>
+public sealed class ChatPromptBuilder
+{
+    private readonly ServedModel _model;
+    private readonly JinjaTemplate? _template;
+    private readonly string _bosToken;
+    private readonly string _eosToken;
+
+    public ChatPromptBuilder(ServedModel model, ILogger<ChatPromptBuilder> logger)
+    {
+        _model = model;
+        var tokenizer = model.Tokenizer;
+        _bosToken = tokenizer.BosTokenId is { } bos ? tokenizer.Decode([bos], skipSpecialTokens: false) : "";
+        _eosToken = tokenizer.EosTokenId is { } eos ? tokenizer.Decode([eos], skipSpecialTokens: false) : "";
+        if (string.IsNullOrEmpty(tokenizer.ChatTemplate)) return;
+        try
+        {
+            _template = JinjaTemplate.Parse(tokenizer.ChatTemplate);
+        }
+        catch (JinjaException e)
+        {
+            logger.LogWarning("The chat template of {Model} is outside the supported Jinja subset ({Reason}); using the plain chat format",
+                model.Id, e.Message);
+        }
+    }
+
+    /// <summary>True when the model's own chat template is used.</summary>
+    public bool UsesTemplate => _template is not null;
+
+    public IReadOnlyList<int> Build(IReadOnlyList<ChatMessage> messages)
+    {
+        if (_template is null) return _model.Tokenizer.Encode(PlainChatFormat.Render(messages));
+        string text;
+        try
+        {
+            text = _template.Render(new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["messages"] = messages.Select(m => (object?)new Dictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["role"] = m.Role,
+                    ["content"] = m.Content,
+                }).ToList(),
+                ["add_generation_prompt"] = true,
+                ["bos_token"] = _bosToken,
+                ["eos_token"] = _eosToken,
+            });
+        }
+        catch (JinjaRaisedException e)
+        {
+            throw ApiException.InvalidField("messages", e.Message);
+        }
+        catch (JinjaException e)
+        {
+            throw new ApiException(StatusCodes.Status500InternalServerError,
+                $"The model's chat template failed: {e.Message}", "server_error", null, "chat_template_failed");
+        }
+        return _model.Tokenizer.Encode(text, addSpecialTokens: false);
+    }
+}

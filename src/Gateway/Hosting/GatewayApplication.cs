@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using PdServe.Gateway.Api;
+using PdServe.Gateway.Chat;
+using PdServe.Gateway.Metrics;
+using PdServe.Gateway.Routing;
+using PdServe.Gateway.Streaming;
+using Prometheus;
+using Yarp.ReverseProxy.LoadBalancing;
+
+namespace PdServe.Gateway.Hosting;
+
+/// <summary>
+/// Builds the gateway: configuration (appsettings, configs files with reload, environment, overrides), the YARP
+/// pools (clusters <c>prefill</c> and <c>decode</c> under <c>ReverseProxy</c>, DNS destination resolution, active
+/// health checks), and the endpoints: the OpenAI API under <c>/v1</c>, <c>/healthz</c>, <c>/pools</c>, <c>/metrics</c>.
+/// </summary>
+public static class GatewayApplication
+{
+    public const string ReverseProxySection = "ReverseProxy";
+
+    /// <exception cref="PdServe.Engine.Loading.ModelLoadException">The model directory's config or tokenizer is unusable.</exception>
+    public static WebApplication Build(GatewayHostSettings settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        foreach (string file in settings.ConfigFiles)
+            builder.Configuration.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: true);
+        // The environment overrides the files (containers configure that way), and the caller's overrides win over all.
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddInMemoryCollection(settings.Overrides);
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(settings.LogLevel);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+
+        var gatewaySection = builder.Configuration.GetSection(GatewayOptions.SectionName);
+        var gatewayOptions = gatewaySection.Get<GatewayOptions>() ?? new GatewayOptions();
+        builder.WebHost.UseUrls(settings.Urls);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = gatewayOptions.Limits.MaxBodyBytes);
+
+        var services = builder.Services;
+        services.Configure<GatewayOptions>(gatewaySection);
+        services.AddSingleton(ServedModel.Load(gatewayOptions.ModelDirectory, gatewayOptions.ModelName));
+        services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
+            .AddDnsDestinationResolver();
+        services.AddSingleton<NodeLoadStore>();
+        services.AddHostedService<NodeLoadMonitor>();
+        services.AddSingleton<ILoadBalancingPolicy, LeastReportedLoadPolicy>();
+        services.AddSingleton<NodeSelector>();
+        services.AddSingleton<NodeFailureReporter>();
+        services.AddSingleton<DecodeClients>();
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<ChatPromptBuilder>();
+        services.AddSingleton<AdmissionGate>();
+        services.AddSingleton<GenerationRunner>();
+        services.AddSingleton<GenerationEndpoint>();
+
+        var app = builder.Build();
+        app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseMiddleware<ApiErrorMiddleware>();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRouting();
+
+        app.MapPost("/v1/completions", (HttpContext context, GenerationEndpoint endpoint) => endpoint.HandleCompletionsAsync(context));
+        app.MapPost("/v1/chat/completions", (HttpContext context, GenerationEndpoint endpoint) => endpoint.HandleChatAsync(context));
+        app.MapGet("/v1/models", (ServedModel model) => ModelsEndpoint.List(model));
+        app.MapGet("/v1/models/{id}", (string id, ServedModel model) => ModelsEndpoint.Get(id, model));
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/pools", PoolsEndpoint.Get);
+        var registry = app.Services.GetRequiredService<GatewayMetrics>().Registry;
+        app.MapMetrics(metrics => metrics.Registry = registry, "/metrics");
+        // No routes are configured, so nothing is forwarded; mapping the proxy is what loads the clusters and starts
+        // their health checks.
+        app.MapReverseProxy();
+        app.MapFallback(context => throw ApiException.NotFound($"No endpoint {context.Request.Method} {context.Request.Path}"));
+        return app;
+    }
+
+    /// <summary>The first address the started server listens on, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public static string ListeningAddress(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+        ?? throw new InvalidOperationException("The gateway is not listening");
+
+    /// <summary>The options in force (for printing what a started gateway serves).</summary>
+    public static GatewayOptions Options(WebApplication app) => app.Services.GetRequiredService<IOptionsMonitor<GatewayOptions>>().CurrentValue;
+}

@@ -1,0 +1,27 @@
+namespace PdServe.Gateway.Hosting;
+
+/// <summary>The gateway's own settings: configuration section <c>Gateway</c> (the pools live in <c>ReverseProxy</c>).</summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>Hugging Face model directory; the gateway reads only its config and tokenizer files, never weights.</summary>
+    public string ModelDirectory { get; set; } = "";
+
+    /// <summary>The id clients pass as <c>model</c>; empty means the model directory's name.</summary>
+    public string ModelName { get; set; } = "";
+
+    /// <summary>Accepted Bearer keys; empty means the API is open (fine on 127.0.0.1, not on a network).</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Sent to every node as gRPC metadata <c>x-pdserve-token</c>; empty sends none.</summary>
+    public string NodeToken { get; set; } = "";
+
+    public GatewayLimits Limits { get; set; } = new();
+
+    /// <summary>How often each node's <c>/load</c> is polled for the least-load policy.</summary>
+    public TimeSpan LoadPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a node that failed a call stays out of its pool before it may be tried again.</summary>
+    public TimeSpan FailedNodeReactivation { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,39 @@
+using PdServe.Engine.Loading;
+using PdServe.Engine.Tokenization;
+
+namespace PdServe.Gateway.Hosting;
+
+/// <summary>
+/// What the gateway knows of the model the nodes serve: its id, context length and tokenizer (with the chat
+/// template). Read from config.json and the tokenizer files only; the weights are never opened.
+/// </summary>
+public sealed class ServedModel
+{
+    private ServedModel(string id, string directory, ModelConfig config, TextTokenizer tokenizer, DateTimeOffset created)
+    {
+        Id = id;
+        Directory = directory;
+        Config = config;
+        Tokenizer = tokenizer;
+        Created = created;
+    }
+
+    public string Id { get; }
+    public string Directory { get; }
+    public ModelConfig Config { get; }
+    public TextTokenizer Tokenizer { get; }
+    public DateTimeOffset Created { get; }
+    public int ContextLength => Config.MaxPositionEmbeddings;
+
+    /// <exception cref="ModelLoadException">The directory lacks config.json or usable tokenizer files.</exception>
+    public static ServedModel Load(string directory, string? id)
+    {
+        if (string.IsNullOrWhiteSpace(directory))
+            throw new InvalidOperationException($"{GatewayOptions.SectionName}:{nameof(GatewayOptions.ModelDirectory)} is not set");
+        string full = Path.GetFullPath(directory);
+        var config = ModelConfig.Load(Path.Combine(full, ModelDirectory.ConfigFileName));
+        var tokenizer = TextTokenizer.Load(full);
+        string name = string.IsNullOrWhiteSpace(id) ? new DirectoryInfo(full).Name : id;
+        return new ServedModel(name, full, config, tokenizer, File.GetLastWriteTimeUtc(Path.Combine(full, ModelDirectory.ConfigFileName)));
+    }
+}

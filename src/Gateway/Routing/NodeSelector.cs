@@ -1,0 +1,59 @@
+using PdServe.Gateway.Api;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Model;
+
+namespace PdServe.Gateway.Routing;
+
+/// <summary>
+/// Picks a node of a pool the way YARP would pick a destination: among the cluster's available (healthy or not yet
+/// probed) destinations, by the cluster's configured load-balancing policy (PowerOfTwoChoices when none is set).
+/// </summary>
+public sealed class NodeSelector
+{
+    private readonly IProxyStateLookup _proxyState;
+    private readonly Dictionary<string, ILoadBalancingPolicy> _policies;
+
+    public NodeSelector(IProxyStateLookup proxyState, IEnumerable<ILoadBalancingPolicy> policies)
+    {
+        _proxyState = proxyState;
+        _policies = policies.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>True when the pool is configured with at least one destination (healthy or not).</summary>
+    public bool HasNodes(string pool) =>
+        _proxyState.TryGetCluster(pool, out var cluster) && cluster.Destinations.Count > 0;
+
+    /// <summary>How many destinations the pool is configured with (after DNS resolution).</summary>
+    public int ConfiguredCount(string pool) =>
+        _proxyState.TryGetCluster(pool, out var cluster) ? cluster.Destinations.Count : 0;
+
+    /// <summary>The pool's available destinations now.</summary>
+    public IReadOnlyList<DestinationState> Available(string pool) =>
+        _proxyState.TryGetCluster(pool, out var cluster) ? cluster.DestinationsState.AvailableDestinations : [];
+
+    /// <summary>
+    /// Picks a node, avoiding <paramref name="avoid"/> (nodes that just failed this request) while others are
+    /// available. Throws a 503 <see cref="ApiException"/> when the pool has no available node.
+    /// </summary>
+    public NodeChoice Pick(string pool, HttpContext context, IReadOnlyCollection<DestinationState> avoid)
+    {
+        if (!_proxyState.TryGetCluster(pool, out var cluster))
+            throw ApiException.NoHealthyNode(pool);
+        IReadOnlyList<DestinationState> available = cluster.DestinationsState.AvailableDestinations;
+        if (avoid.Count > 0)
+        {
+            var others = available.Where(d => !avoid.Contains(d)).ToList();
+            if (others.Count > 0) available = others;
+        }
+        if (available.Count == 0)
+            throw ApiException.NoHealthyNode(pool);
+        string policyName = cluster.Model.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices;
+        if (!_policies.TryGetValue(policyName, out var policy))
+            throw new InvalidOperationException($"Cluster '{pool}' names unknown load-balancing policy '{policyName}'");
+        DestinationState destination = available.Count == 1
+            ? available[0]
+            : policy.PickDestination(context, cluster, available) ?? throw ApiException.NoHealthyNode(pool);
+        return new NodeChoice(cluster, destination);
+    }
+}

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using Grpc.Core;
+using PdServe.Gateway.Api;
+using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Metrics;
+using PdServe.Gateway.Routing;
+using PdServe.KvTransfer.Protocol;
+using Yarp.ReverseProxy.Model;
+
+namespace PdServe.Gateway.Streaming;
+
+/// <summary>
+/// Runs one request: per prompt, picks a prefill node P and a decode node D, calls D.Generate with P's address, and
+/// hands the samples' text to <c>sink</c> as it is released. A call that fails before any of its output reached
+/// <c>sink</c> (for a non-streaming request: before it completed) is retried once on other nodes; any other failure
+/// ends the request with an <see cref="ApiException"/>.
+/// </summary>
+public sealed class GenerationRunner(
+    NodeSelector nodes,
+    DecodeClients clients,
+    NodeFailureReporter failures,
+    GatewayMetrics metrics,
+    ServedModel model,
+    ILogger<GenerationRunner> logger)
+{
+    public async Task<GenerationUsage> RunAsync(string requestId, GenerationParameters parameters, HttpContext context,
+        long startedTimestamp, Func<ChoiceDelta, ValueTask> sink)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        var sinkLock = new SemaphoreSlim(1, 1);
+        bool firstText = false;
+        async ValueTask Deliver(ChoiceDelta delta)
+        {
+            await sinkLock.WaitAsync(cancellation.Token);
+            try
+            {
+                if (!firstText && delta.Text.Length > 0)
+                {
+                    firstText = true;
+                    metrics.TimeToFirstToken.Observe(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
+                }
+                await sink(delta);
+            }
+            finally
+            {
+                sinkLock.Release();
+            }
+        }
+
+        var calls = parameters.Prompts
+            .Select((prompt, index) => CancelOthersOnFailure(
+                RunPromptAsync($"{requestId}-{index}", index, prompt, parameters, context, Deliver, cancellation.Token), cancellation))
+            .ToList();
+        int[] completionTokens;
+        try
+        {
+            completionTokens = await Task.WhenAll(calls);
+        }
+        catch
+        {
+            // WhenAll reports the first failed task in list order, which may be a sibling cancelled by the real failure.
+            var cause = calls.Select(c => c.Exception?.InnerException)
+                .FirstOrDefault(e => e is not null and not OperationCanceledException and not RpcException { StatusCode: StatusCode.Cancelled });
+            if (cause is not null) ExceptionDispatchInfo.Throw(cause);
+            throw;
+        }
+
+        var usage = new GenerationUsage(parameters.Prompts.Sum(p => p.Count), completionTokens.Sum());
+        metrics.PromptTokens.Inc(usage.PromptTokens);
+        metrics.GenerationTokens.Inc(usage.CompletionTokens);
+        return usage;
+    }
+
+    private static async Task<int> CancelOthersOnFailure(Task<int> call, CancellationTokenSource cancellation)
+    {
+        try
+        {
+            return await call;
+        }
+        catch
+        {
+            await cancellation.CancelAsync();
+            throw;
+        }
+    }
+
+    private async Task<int> RunPromptAsync(string callId, int promptIndex, IReadOnlyList<int> prompt,
+        GenerationParameters parameters, HttpContext context, Func<ChoiceDelta, ValueTask> deliver, CancellationToken cancellationToken)
+    {
+        var avoidDecode = new List<DestinationState>();
+        var avoidPrefill = new List<DestinationState>();
+        for (int attempt = 0; ; attempt++)
+        {
+            var samples = Enumerable.Range(0, parameters.N)
+                .Select(s => new SampleAssembler(promptIndex * parameters.N + s, model.Tokenizer, parameters.Stop, parameters.Logprobs))
+                .ToArray();
+            bool delivered = false;
+            List<ChoiceDelta>? buffered = parameters.Stream ? null : [];
+            async ValueTask Emit(ChoiceDelta delta)
+            {
+                if (buffered is not null)
+                {
+                    buffered.Add(delta);
+                    return;
+                }
+                delivered = true;
+                await deliver(delta);
+            }
+
+            using NodeChoice decode = nodes.Pick(NodePools.Decode, context, avoidDecode);
+            using NodeChoice? prefill = nodes.HasNodes(NodePools.Prefill) ? nodes.Pick(NodePools.Prefill, context, avoidPrefill) : null;
+            try
+            {
+                var request = BuildRequest(callId, prompt, parameters, parameters.MaxTokens[promptIndex], prefill);
+                await CallAsync(decode, request, samples, Emit, cancellationToken);
+                if (buffered is not null)
+                {
+                    foreach (var delta in buffered) await deliver(delta);
+                }
+                return samples.Sum(s => s.TokenCount);
+            }
+            catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                var failure = NodeCallFailure.From(e);
+                if (failure.DecodeNodeFailed) failures.ReportFailure(decode, e.Status.Detail);
+                if (failure.PrefillNodeFailed && prefill is not null) failures.ReportFailure(prefill, e.Status.Detail);
+                if (attempt > 0 || delivered || !failure.Retryable)
+                {
+                    logger.LogWarning("Call {CallId} failed on decode node {Decode} ({Status}: {Detail}); not retried",
+                        callId, decode.Address, e.StatusCode, e.Status.Detail);
+                    throw failure.Error;
+                }
+                logger.LogInformation("Call {CallId} failed on decode node {Decode} ({Status}: {Detail}); retrying on other nodes",
+                    callId, decode.Address, e.StatusCode, e.Status.Detail);
+                metrics.Retries.Inc();
+                avoidDecode.Add(decode.Destination);
+                if (prefill is not null) avoidPrefill.Add(prefill.Destination);
+            }
+        }
+    }
+
+    private static GenerateRequest BuildRequest(string callId, IReadOnlyList<int> prompt, GenerationParameters parameters,
+        int maxTokens, NodeChoice? prefill)
+    {
+        var sampling = new SamplingOptions
+        {
+            Temperature = parameters.Temperature,
+            TopP = parameters.TopP,
+            TopK = parameters.TopK,
+            MaxTokens = maxTokens,
+            TopLogprobs = parameters.Logprobs ? parameters.TopLogprobs : 0,
+        };
+        if (parameters.Seed is { } seed) sampling.Seed = seed;
+        var request = new GenerateRequest
+        {
+            RequestId = callId,
+            Sampling = sampling,
+            N = parameters.N,
+            PrefillAddress = prefill?.Address ?? "",
+        };
+        request.PromptTokenIds.AddRange(prompt);
+        return request;
+    }
+
+    private async Task CallAsync(NodeChoice decode, GenerateRequest request, SampleAssembler[] samples,
+        Func<ChoiceDelta, ValueTask> emit, CancellationToken cancellationToken)
+    {
+        var lastTokenAt = new long[samples.Length];
+        int finishedByNode = 0;
+        using var call = clients.For(decode.Address).Generate(request, clients.Headers(), cancellationToken: cancellationToken);
+        await foreach (var item in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            switch (item.EventCase)
+            {
+                case GenerateEvent.EventOneofCase.Token:
+                    int sample = SampleIndex(item.Token.SampleIndex, samples.Length);
+                    long now = Stopwatch.GetTimestamp();
+                    if (lastTokenAt[sample] != 0)
+                        metrics.InterTokenLatency.Observe(Stopwatch.GetElapsedTime(lastTokenAt[sample], now).TotalSeconds);
+                    lastTokenAt[sample] = now;
+                    if (samples[sample].OnToken(item.Token) is { } delta) await emit(delta);
+                    break;
+                case GenerateEvent.EventOneofCase.Finished:
+                    finishedByNode++;
+                    var finished = item.Finished;
+                    if (samples[SampleIndex(finished.SampleIndex, samples.Length)].OnFinished(finished.FinishReason) is { } last)
+                        await emit(last);
+                    break;
+                case GenerateEvent.EventOneofCase.Summary:
+                    metrics.KvTransferBytes.WithLabels("full").Inc(item.Summary.KvBytesFull);
+                    metrics.KvTransferBytes.WithLabels("sent").Inc(item.Summary.KvBytesSent);
+                    break;
+            }
+            // Every sample hit a stop string while the node still generates: end the call, which frees its KV at once.
+            if (finishedByNode < samples.Length && samples.All(s => s.Done)) return;
+        }
+        if (finishedByNode < samples.Length)
+            throw new RpcException(new Status(StatusCode.Internal, "The decode node ended the stream before every sample finished"));
+    }
+
+    private static int SampleIndex(int index, int count) =>
+        index >= 0 && index < count
+            ? index
+            : throw new RpcException(new Status(StatusCode.Internal, $"The decode node sent sample index {index} of a request for {count}"));
+}
