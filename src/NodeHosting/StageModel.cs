@@ -31,7 +31,6 @@ public sealed class StageModel : IDisposable
     public string ModelFingerprint { get; }
     public string PlanFingerprint { get; }
     public KvPolicy KvPolicy => Plan.KvPolicy;
-    public string Name => Path.GetFileName(Loaded.Directory.Path.TrimEnd(Path.DirectorySeparatorChar));
 
     /// <summary>
     /// Reads the plan (or makes the unpruned one), checks it was made for these weights, and loads the stage's

@@ -64,7 +64,7 @@ public sealed class PrefillGrpcService(PrefillNode node) : PrefillService.Prefil
         };
         header.Layers.AddRange(layers.Select(layer => PositionRanges.ForLayer(layer, model.KvPolicy.KeptPositions(layer, promptLength))));
 
-        using var job = new PrefillJob(request.RequestId, request.PromptTokenIds.ToArray(), sampling, request.N, layers, model.KvPolicy,
+        using var job = new PrefillJob(request.PromptTokenIds.ToArray(), sampling, request.N, layers, model.KvPolicy,
             wireDtype, MessageLimits.ChunkBytes(request.MaxChunkBytes), node.Holds, context.CancellationToken);
         if (!node.Workers.TryEnqueue(job))
             throw Error(StatusCode.ResourceExhausted, $"the prefill queue is full ({node.Options.QueueCapacity} prompts waiting)");

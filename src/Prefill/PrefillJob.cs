@@ -20,10 +20,9 @@ internal sealed class PrefillJob : IDisposable
     private readonly TaskCompletionSource computed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long unwrittenBytes;
 
-    public PrefillJob(string requestId, IReadOnlyList<int> tokens, SamplingParams sampling, int samples, IReadOnlyList<int> layers,
+    public PrefillJob(IReadOnlyList<int> tokens, SamplingParams sampling, int samples, IReadOnlyList<int> layers,
         KvPolicy policy, WireDtype wireDtype, int chunkBytes, KvHoldAccount holds, CancellationToken callCancellation)
     {
-        RequestId = requestId;
         Tokens = tokens;
         Sampling = sampling;
         Samples = samples;
@@ -35,7 +34,6 @@ internal sealed class PrefillJob : IDisposable
         cancellation = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);
     }
 
-    public string RequestId { get; }
     public IReadOnlyList<int> Tokens { get; }
     public SamplingParams Sampling { get; }
     public int Samples { get; }

@@ -18,7 +18,7 @@ public static class TransferBytesTable
             int[] kept = Enumerable.Range(0, config.NumLayers).Select(layer => policy.KeptCount(layer, length)).ToArray();
             KvByteAccounting Of(int[] positions, WireDtype dtype) => KvByteAccounting.For(length, config.NumKvHeads, config.HeadDim, positions, dtype);
             KvByteAccounting full = Of(all, WireDtype.Float32);
-            string Cell(KvByteAccounting a) => $"{a.Sent / 1048576.0:0.00} MiB ({(double)full.Full / a.Sent:0.0}×)";
+            string Cell(KvByteAccounting a) => $"{a.Sent / 1048576.0:0.00} MiB ({a.Reduction:0.0}×)";
             table.AddRow($"{length}", $"{full.Full / 1048576.0:0.00} MiB", Cell(Of(kept, WireDtype.Float32)), Cell(Of(all, WireDtype.Bfloat16)),
                 Cell(Of(all, WireDtype.Int8)), Cell(Of(kept, WireDtype.Bfloat16)), Cell(Of(kept, WireDtype.Int8)));
         }
