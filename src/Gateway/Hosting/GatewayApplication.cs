@@ -35,6 +35,8 @@ public static class GatewayApplication
         builder.Logging.SetMinimumLevel(settings.LogLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // Every failed probe would log a stack trace each interval; the switch to Unhealthy is still logged once.
+        builder.Logging.AddFilter("Yarp.ReverseProxy.Health.ActiveHealthCheckMonitor", LogLevel.Error);
 
         var gatewaySection = builder.Configuration.GetSection(GatewayOptions.SectionName);
         var gatewayOptions = gatewaySection.Get<GatewayOptions>() ?? new GatewayOptions();
