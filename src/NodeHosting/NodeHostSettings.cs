@@ -19,6 +19,9 @@ public sealed record NodeHostSettings
     /// </summary>
     public int? HttpPort { get; init; }
 
+    /// <summary>When set, gRPC calls must carry it in <see cref="PdServe.KvTransfer.NodeToken.Header"/>; the decode node also sends it to prefill nodes.</summary>
+    public string? NodeToken { get; init; }
+
     /// <summary>How long shutdown waits for in-flight requests to finish before cutting them off.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -52,6 +52,7 @@ public static class NodeWebHost
         {
             grpc.MaxReceiveMessageSize = MessageLimits.MaxMessageBytes;
             grpc.MaxSendMessageSize = MessageLimits.MaxMessageBytes;
+            if (settings.NodeToken is { } token) grpc.Interceptors.Add<NodeTokenInterceptor>(token);
         });
         return builder;
     }

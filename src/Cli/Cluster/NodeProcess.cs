@@ -11,8 +11,6 @@ namespace PdServe.Cli.Cluster;
 /// </summary>
 public sealed class NodeProcess : IDisposable
 {
-    /// <summary>The environment variable that carries the token the node expects in <c>x-pdserve-token</c>.</summary>
-    public const string NodeTokenVariable = "PDSERVE_NODE_TOKEN";
     private const int SigTerm = 15;
 
     private readonly Process _process;
@@ -48,7 +46,7 @@ public sealed class NodeProcess : IDisposable
         var info = PdServeExecutable.StartInfo(arguments);
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
-        info.Environment[NodeTokenVariable] = nodeToken;
+        info.Environment[PdServe.KvTransfer.NodeToken.EnvironmentVariable] = nodeToken;
         var process = Process.Start(info) ?? throw new CliError($"up: could not start {spec.Name}");
         var node = new NodeProcess(spec, process);
         process.OutputDataReceived += (_, e) => node.Forward(e.Data, log);

@@ -53,5 +53,6 @@ public sealed class NodeOptions
         Host = parseResult.GetValue(Host)!,
         Port = parseResult.GetValue(Port),
         HttpPort = parseResult.GetValue(HttpPort),
+        NodeToken = PdServe.KvTransfer.NodeToken.FromEnvironment(),
     };
 }

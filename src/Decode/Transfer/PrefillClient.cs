@@ -63,7 +63,8 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
         prefillRequest.Layers.AddRange(model.Loaded.Model.Plan.RunBlocks);
         if (sampling.Seed is { } seed) prefillRequest.Sampling.Seed = seed;
 
-        using AsyncServerStreamingCall<PrefillEvent> call = client.Prefill(prefillRequest,
+        Metadata? headers = options.Host.NodeToken is { } token ? new Metadata { { NodeToken.Header, token } } : null;
+        using AsyncServerStreamingCall<PrefillEvent> call = client.Prefill(prefillRequest, headers,
             deadline: DateTime.UtcNow + options.TransferTimeout, cancellationToken: cancellation);
         IAsyncStreamReader<PrefillEvent> stream = call.ResponseStream;
         if (!await stream.MoveNext(cancellation) || stream.Current.Header is not { } header)

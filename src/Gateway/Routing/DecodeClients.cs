@@ -13,7 +13,6 @@ namespace PdServe.Gateway.Routing;
 /// </summary>
 public sealed class DecodeClients(IOptionsMonitor<GatewayOptions> options) : IDisposable
 {
-    public const string TokenHeader = "x-pdserve-token";
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.OrdinalIgnoreCase);
 
@@ -36,7 +35,7 @@ public sealed class DecodeClients(IOptionsMonitor<GatewayOptions> options) : IDi
     {
         var headers = new Metadata();
         string token = options.CurrentValue.NodeToken;
-        if (token.Length > 0) headers.Add(TokenHeader, token);
+        if (token.Length > 0) headers.Add(PdServe.KvTransfer.NodeToken.Header, token);
         return headers;
     }
 
