@@ -78,10 +78,10 @@ public class CliTests
     }
 
     [Fact]
-    public void Generate_requires_model_and_prompt()
+    public void Generate_requires_a_prompt_and_an_existing_model_directory_when_one_is_named()
     {
-        AssertUsageError(CliRun.Of("generate", "--prompt", "hi"), "--model");
         AssertUsageError(CliRun.Of("generate", "--model", ExistingDir), "--prompt");
+        AssertUsageError(CliRun.Of("generate", "--model", Path.Combine(ExistingDir, "no-such-model"), "--prompt", "hi"), "--model");
     }
 
     [Theory]

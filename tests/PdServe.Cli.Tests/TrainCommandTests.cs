@@ -79,7 +79,7 @@ public sealed class TrainCommandTests
 
     [Theory]
     [InlineData("missing", "does not exist")]
-    [InlineData("empty", "holds no text")]
+    [InlineData("empty", "is empty")]
     public void A_missing_or_empty_corpus_is_one_error_line_and_exit_code_2(string kind, string message)
     {
         using var directory = new TempDirectory();
