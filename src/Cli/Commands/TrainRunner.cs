@@ -53,26 +53,26 @@ public static class TrainRunner
         using ModelTrainer trainer = CreateTrainer(options, config, train, heldout);
         TrainingOptions run = trainer.State.Options;
         long parameters = trainer.Model.parameters().Sum(p => p.numel());
-        context.Stdout.WriteLine(string.Concat(
+        context.Stdout.WriteLine(
             I($"model: {config.NumLayers} blocks, hidden {config.HiddenSize}, heads {config.NumHeads}/{config.NumKvHeads}, ") +
-            I($"intermediate {config.IntermediateSize}, vocab {config.VocabSize}, {parameters / 1e6:F2}M parameters")));
-        context.Stdout.WriteLine(string.Concat(
+            I($"intermediate {config.IntermediateSize}, vocab {config.VocabSize}, {parameters / 1e6:F2}M parameters"));
+        context.Stdout.WriteLine(
             I($"data: {train.Length:N0} training tokens in {train.Documents:N0} documents") +
             (heldout is null ? "" : I($", {heldout.Length:N0} held-out tokens")) +
             I($"; {run.BatchSize} x {run.SequenceLength} tokens per step, {run.Steps:N0} steps") +
-            (trainer.State.Step > 0 ? I($", resuming at step {trainer.State.Step:N0}") : "")));
+            (trainer.State.Step > 0 ? I($", resuming at step {trainer.State.Step:N0}") : ""));
         context.Stdout.Flush();
 
         TimeSpan? budget = options.Minutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null;
         TrainingState final = trainer.Run(new TrainingLog(context.Stdout), timeBudget: budget, cancellation: interrupt.Token);
         double? heldoutLoss = trainer.HeldoutLoss();
-        context.Stdout.WriteLine(string.Concat(
-            final.Step >= run.Steps ? "done" : "stopped",
+        context.Stdout.WriteLine(
+            (final.Step >= run.Steps ? "done" : "stopped") +
             I($" at step {final.Step:N0}/{run.Steps:N0}: {final.TokensSeen:N0} tokens seen, ") +
             I($"train loss {final.LastLoss:F4}") +
             (heldoutLoss is { } l ? I($", held-out loss {l:F4} (perplexity {Math.Exp(l):F2})") : "") +
             I($", {TimeSpan.FromSeconds(final.ElapsedSeconds):hh\\:mm\\:ss} training time; model in {Path.GetFullPath(output)}") +
-            (final.Step < run.Steps ? "; continue with --resume" : "")));
+            (final.Step < run.Steps ? "; continue with --resume" : ""));
         return interrupt.Token.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 
@@ -98,12 +98,12 @@ public static class TrainRunner
         public void Report(TrainingProgress p)
         {
             if (p.Step % 10 != 0 && p.HeldoutLoss is null && !p.Checkpointed && p.Step != p.TotalSteps) return;
-            output.WriteLine(string.Concat(
+            output.WriteLine(
                 I($"step {p.Step,6}/{p.TotalSteps}  loss {p.Loss:F4}") +
                 (p.HeldoutLoss is { } h ? I($"  held-out {h:F4} (ppl {Math.Exp(h):F1})") : "") +
                 I($"  lr {p.LearningRate:0.000e0}  {p.TokensPerSecond:F0} tok/s  elapsed {p.Elapsed:hh\\:mm\\:ss}") +
                 (p.Remaining is { } r ? I($"  eta {r:hh\\:mm\\:ss}") : "") +
-                (p.Checkpointed ? "  [checkpoint]" : "")));
+                (p.Checkpointed ? "  [checkpoint]" : ""));
             output.Flush();
         }
     }
