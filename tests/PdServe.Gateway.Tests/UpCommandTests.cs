@@ -43,7 +43,7 @@ public sealed class UpCommandTests
 
         string[] lines = stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(ExitCodes.Usage, code);
-        Assert.Matches("^pdserve: up: (prefill0|decode0) exited with code 2 before it was healthy", lines[^1]);
+        Assert.Matches("^pdserve: (prefill0|decode0) exited with code 2 before it was healthy", lines[^1]);
         Assert.Contains("stopped 2 node processes", stdout.ToString());
         Assert.Empty(ProcessesMentioning(model.Path));
     }

@@ -5,7 +5,9 @@ using System.Runtime.InteropServices;
 namespace PdServe.Cli.Cluster;
 
 /// <summary>
-/// A node child process of <c>pdserve up</c>: started as <c>pdserve prefill|decode --model DIR [--plan FILE] --port P
+/// A node child process of <c>pdserve up</c> or the shaped-link benchmark: started as <c>pdserve prefill|decode --model DIR
+/// [--plan FILE] --host H --port P --threads T</c> (under <c>ip netns exec NS</c> when its spec names a namespace) with the
+/// node token, if any, in its environment, pinned|decode --model DIR [--plan FILE] --port P
 /// --threads T</c> with the shared node token in its environment, pinned to its cores, its output forwarded with a
 /// <c>[name]</c> prefix. Stopped with SIGTERM, then killed (with any children of its own) if it does not exit.
 /// </summary>
@@ -35,19 +37,21 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
-    public static NodeProcess Start(NodeSpec spec, string modelDirectory, string? planFile, string nodeToken, TextWriter log)
+    public static NodeProcess Start(NodeSpec spec, string modelDirectory, string? planFile, string? nodeToken, TextWriter log)
     {
         var arguments = new List<string>
         {
-            spec.Role.ToString().ToLowerInvariant(), "--model", modelDirectory, "--port", spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            spec.Role.ToString().ToLowerInvariant(), "--model", modelDirectory, "--host", spec.Host, "--port", spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--threads", spec.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (planFile is not null) arguments.AddRange(["--plan", planFile]);
-        var info = PdServeExecutable.StartInfo(arguments);
+        var info = spec.NetworkNamespace is null ? PdServeExecutable.StartInfo(arguments) : InNamespace(spec.NetworkNamespace, PdServeExecutable.StartInfo(arguments));
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
-        info.Environment[PdServe.KvTransfer.NodeToken.EnvironmentVariable] = nodeToken;
-        var process = Process.Start(info) ?? throw new CliError($"up: could not start {spec.Name}");
+        // Without a token the node must not inherit one from this process's environment.
+        if (nodeToken is null) info.Environment.Remove(PdServe.KvTransfer.NodeToken.EnvironmentVariable);
+        else info.Environment[PdServe.KvTransfer.NodeToken.EnvironmentVariable] = nodeToken;
+        var process = Process.Start(info) ?? throw new CliError($"could not start {spec.Name}");
         var node = new NodeProcess(spec, process);
         process.OutputDataReceived += (_, e) => node.Forward(e.Data, log);
         process.ErrorDataReceived += (_, e) => node.Forward(e.Data, log);
@@ -65,7 +69,7 @@ public sealed class NodeProcess : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (_process.HasExited)
-                throw new CliError($"up: {Spec.Name} exited with code {_process.ExitCode} before it was healthy: {LastOutput}");
+                throw new CliError($"{Spec.Name} exited with code {_process.ExitCode} before it was healthy: {LastOutput}");
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, Spec.Address + "/healthz")
@@ -81,7 +85,7 @@ public sealed class NodeProcess : IDisposable
                 // Not listening yet.
             }
             if (watch.Elapsed > timeout)
-                throw new CliError($"up: {Spec.Name} was not healthy within {timeout.TotalSeconds:0} s: {LastOutput}");
+                throw new CliError($"{Spec.Name} was not healthy within {timeout.TotalSeconds:0} s: {LastOutput}");
             await Task.Delay(200, cancellationToken);
         }
     }
@@ -102,6 +106,14 @@ public sealed class NodeProcess : IDisposable
     {
         Stop(TimeSpan.Zero);
         _process.Dispose();
+    }
+
+    // ip execs the command in place, so the process started here is the node itself: signals and Kill reach it.
+    private static ProcessStartInfo InNamespace(string networkNamespace, ProcessStartInfo node)
+    {
+        var info = new ProcessStartInfo("ip") { UseShellExecute = false };
+        foreach (string argument in (string[])["netns", "exec", networkNamespace, node.FileName, .. node.ArgumentList]) info.ArgumentList.Add(argument);
+        return info;
     }
 
     private void Forward(string? line, TextWriter log)

@@ -3,11 +3,15 @@ using System.Net.Sockets;
 
 namespace PdServe.Cli.Cluster;
 
-/// <summary>One node <c>pdserve up</c> starts: role, index, port on 127.0.0.1, torch threads and the cores it is pinned to.</summary>
-public sealed record NodeSpec(NodeRole Role, int Index, int Port, int Threads, IReadOnlyList<int> Cores)
+/// <summary>
+/// One node <c>pdserve up</c> starts: role, index, port, torch threads and the cores it is pinned to; it listens on
+/// <paramref name="Host"/>, inside network namespace <paramref name="NetworkNamespace"/> when one is named (the shaped-link
+/// benchmark puts the prefill node behind a rate-limited veth).
+/// </summary>
+public sealed record NodeSpec(NodeRole Role, int Index, int Port, int Threads, IReadOnlyList<int> Cores, string Host = "127.0.0.1", string? NetworkNamespace = null)
 {
     public string Name => $"{Role.ToString().ToLowerInvariant()}{Index}";
-    public string Address => $"http://127.0.0.1:{Port}";
+    public string Address => $"http://{Host}:{Port}";
 
     /// <summary>
     /// Lays out <paramref name="prefill"/> + <paramref name="decode"/> nodes on <paramref name="cores"/> cores: each node

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PdServe.Cli.Benchmarking;
 using PdServe.Engine.Benchmarking;
 using PdServe.Engine.Planning;
 using Spectre.Console;
@@ -8,10 +9,13 @@ namespace PdServe.Cli.Commands;
 /// <summary>
 /// <c>pdserve bench transfer</c>: KV bytes per request for full, token-aware and low-precision transfers of a model
 /// shape; loopback transfer throughput of the KV wire path against a raw gRPC stream of the same messages; TTFT of
-/// PD against unified generation on a real model.
+/// PD against unified generation on a real model; or, with <c>--link-mbit</c>, TTFT of full against pruned transfer between
+/// node processes over a rate-limited link.
 /// </summary>
 public static class BenchTransferCommand
 {
+    private const string DefaultKvPlan = "configs/kv-plan.json";
+
     public static Command Create(CliContext context)
     {
         var shape = new Option<string>("--shape")
@@ -41,12 +45,18 @@ public static class BenchTransferCommand
             HelpName = "DIR",
         }.ExistingDirectory();
         var repeat = OptionChecks.Int("--repeat", 5, "Repetitions per measurement (the median is reported)", "R").Require(n => n >= 1, ">= 1");
+        var linkMbit = OptionChecks.Int("--link-mbit", 0,
+                "Instead of the tables above: TTFT of full against pruned (--plan, default configs/kv-plan.json) transfer between prefill and decode node processes over a veth shaped to R Mbit/s (root, ip, tc; default model models/kjv-llama)", "R")
+            .Require(n => n >= 0, ">= 0");
         var command = new Command("transfer", "Measure KV bytes per request, loopback transfer throughput against a raw gRPC ceiling, and TTFT PD vs unified")
         {
-            shape, lengths, plan, first, last, fullLayers, model, repeat,
+            shape, lengths, plan, first, last, fullLayers, model, repeat, linkMbit,
         };
         command.SetAction(parseResult =>
         {
+            if (parseResult.GetValue(linkMbit) is > 0 and int megabits)
+                return RunShapedLink(context, parseResult.GetValue(model) ?? DefaultModel.Resolve(), parseResult.GetValue(plan), parseResult.GetValue(lengths)!,
+                    parseResult.GetValue(repeat), megabits);
             Engine.Loading.ModelConfig config = ModelShapes.Get(parseResult.GetValue(shape)!);
             GenerateCommand.TryParseBlockList(parseResult.GetValue(lengths)!, out int[] promptLengths);
             KvPolicy policy = parseResult.GetValue(plan) is { } planPath
@@ -73,6 +83,21 @@ public static class BenchTransferCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static int RunShapedLink(CliContext context, string modelDirectory, string? planFile, string lengthList, int repetitions, int megabits)
+    {
+        // Before anything is printed, so a machine that cannot run it gets the one error line alone.
+        ShapedLink.RequireRootAndTools();
+        string plan = planFile ?? CheckoutFile.Find(DefaultKvPlan)
+            ?? throw new CliError($"bench transfer --link-mbit: no --plan given and {DefaultKvPlan} is not in this checkout");
+        GenerateCommand.TryParseBlockList(lengthList, out int[] promptLengths);
+        context.Out.MarkupLine($"[bold]TTFT over a {megabits} Mbit/s link[/], greedy, {Markup.Escape(Path.GetFileName(modelDirectory.TrimEnd('/')))}: " +
+                               $"prefill node process in its own network namespace, decode node process in the root namespace, veth between them " +
+                               $"shaped with tbf both ways; full transfer vs {Markup.Escape(Path.GetFileName(plan))} ({repetitions} runs, median)");
+        using var interrupt = new InterruptSignal();
+        context.Out.Write(LinkTtftBench.RunAsync(modelDirectory, plan, promptLengths, repetitions, megabits, context.Stderr, interrupt.Token).GetAwaiter().GetResult());
+        return ExitCodes.Ok;
     }
 
     private static string? DefaultTtftModel()

@@ -2,8 +2,7 @@ namespace PdServe.Cli;
 
 /// <summary>
 /// The embedded default model (models/kjv-llama, trained by `pdserve train` on the King James Bible): what every
-/// command serves when --model is not given. Found by walking up from the executable's folder (the repository's
-/// build output) and from the working directory, so `./pdserve ...` works from any checkout.
+/// command serves when --model is not given, found in the checkout (<see cref="CheckoutFile"/>).
 /// </summary>
 public static class DefaultModel
 {
@@ -12,14 +11,7 @@ public static class DefaultModel
     /// <summary>The default model's directory; when no checkout holds it, the relative path, which then fails to load with a clear error.</summary>
     public static string Resolve()
     {
-        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            for (DirectoryInfo? directory = new(start); directory is not null; directory = directory.Parent)
-            {
-                string candidate = Path.Combine(directory.FullName, RelativePath);
-                if (File.Exists(Path.Combine(candidate, "config.json"))) return candidate;
-            }
-        }
+        if (CheckoutFile.Find(Path.Combine(RelativePath, "config.json")) is { } config) return Path.GetDirectoryName(config)!;
         // Not an exception: help output evaluates defaults too.
         return RelativePath;
     }
