@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Grpc.Core;
 using Grpc.Net.Client;
 using PdServe.Cli.Cluster;
 using PdServe.Engine.Loading;
@@ -75,7 +73,7 @@ public static class LinkTtftBench
                 var times = new List<double>();
                 for (int run = 0; run <= repetitions; run++)
                 {
-                    var (seconds, sent) = await FirstTokenAsync(client, prompt, prefillSpec.Address, cancellationToken);
+                    var (seconds, sent) = await FirstTokenProbe.MeasureAsync(client, prompt, prefillSpec.Address, cancellationToken);
                     // Run 0 warms up (JIT, first touch of this length's buffers) and is not counted.
                     if (run > 0) times.Add(seconds);
                     bytes = sent;
@@ -90,28 +88,5 @@ public static class LinkTtftBench
             await Task.WhenAll(nodes.Select(n => Task.Run(() => n.Stop(StopGrace), CancellationToken.None)));
             foreach (var node in nodes) node.Dispose();
         }
-    }
-
-    private static async Task<(double Seconds, long SentBytes)> FirstTokenAsync(DecodeService.DecodeServiceClient client, int[] prompt,
-        string prefillAddress, CancellationToken cancellationToken)
-    {
-        var request = new GenerateRequest
-        {
-            RequestId = Guid.NewGuid().ToString("N"),
-            PromptTokenIds = { prompt },
-            Sampling = new SamplingOptions { Temperature = 0, MaxTokens = 1, IgnoreEos = true },
-            N = 1,
-            PrefillAddress = prefillAddress,
-        };
-        long started = Stopwatch.GetTimestamp();
-        double? first = null;
-        long sent = 0;
-        using AsyncServerStreamingCall<GenerateEvent> call = client.Generate(request, cancellationToken: cancellationToken);
-        await foreach (GenerateEvent item in call.ResponseStream.ReadAllAsync(cancellationToken))
-        {
-            if (item.Token is not null) first ??= Stopwatch.GetElapsedTime(started).TotalSeconds;
-            if (item.Summary is { } summary) sent = summary.KvBytesSent;
-        }
-        return (first ?? throw new InvalidOperationException("no token came back"), sent);
     }
 }

@@ -1,7 +1,6 @@
-using System.Diagnostics;
-using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using PdServe.Cli.Benchmarking;
 using PdServe.Decode;
 using PdServe.Engine.Loading;
 using PdServe.KvTransfer.Protocol;
@@ -43,9 +42,9 @@ public static class TtftBench
                 }
                 var random = new Random(length);
                 int[] prompt = Enumerable.Range(0, length).Select(_ => random.Next(3, config.VocabSize)).ToArray();
-                double unified = BenchTiming.Median(repetitions, () => FirstToken(client, prompt, "").Seconds);
-                double pd = BenchTiming.Median(repetitions, () => FirstToken(client, prompt, prefillAddress).Seconds);
-                long sent = FirstToken(client, prompt, prefillAddress).SentBytes;
+                double unified = BenchTiming.Median(repetitions, () => FirstTokenProbe.MeasureAsync(client, prompt, "").GetAwaiter().GetResult().Seconds);
+                double pd = BenchTiming.Median(repetitions, () => FirstTokenProbe.MeasureAsync(client, prompt, prefillAddress).GetAwaiter().GetResult().Seconds);
+                long sent = FirstTokenProbe.MeasureAsync(client, prompt, prefillAddress).GetAwaiter().GetResult().SentBytes;
                 table.AddRow($"{length}", $"{unified * 1000:0.0} ms", $"{pd * 1000:0.0} ms", $"{(pd - unified) * 1000:+0.0;-0.0} ms", $"{sent / 1048576.0:0.00} MiB");
             }
             return table;
@@ -55,27 +54,5 @@ public static class TtftBench
             decode.DisposeAsync().AsTask().GetAwaiter().GetResult();
             prefill.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
-    }
-
-    private static (double Seconds, long SentBytes) FirstToken(DecodeService.DecodeServiceClient client, int[] prompt, string prefillAddress)
-    {
-        var request = new GenerateRequest
-        {
-            RequestId = "bench",
-            PromptTokenIds = { prompt },
-            Sampling = new SamplingOptions { Temperature = 0, MaxTokens = 1, IgnoreEos = true },
-            N = 1,
-            PrefillAddress = prefillAddress,
-        };
-        long started = Stopwatch.GetTimestamp();
-        double? first = null;
-        long sent = 0;
-        using AsyncServerStreamingCall<GenerateEvent> call = client.Generate(request);
-        while (call.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult())
-        {
-            if (call.ResponseStream.Current.Token is not null) first ??= Stopwatch.GetElapsedTime(started).TotalSeconds;
-            if (call.ResponseStream.Current.Summary is { } summary) sent = summary.KvBytesSent;
-        }
-        return (first ?? throw new InvalidOperationException("no token came back"), sent);
     }
 }
