@@ -9,10 +9,10 @@ using PdServe.KvTransfer.Protocol;
 namespace PdServe.Cli.Benchmarking;
 
 /// <summary>Latency percentiles of one way of making the same request.</summary>
-public sealed record LatencySummary(string Path, int Requests, double P50Ms, double P99Ms, double MeanMs);
+public sealed record PathLatency(string Path, int Requests, double P50Ms, double P99Ms, double MeanMs);
 
 /// <summary>The gateway's added latency: p50 and p99 of a request through it minus the same request made directly.</summary>
-public sealed record GatewayOverheadReport(int Concurrency, int CompletionTokens, LatencySummary Direct, LatencySummary Gateway)
+public sealed record GatewayOverheadReport(int Concurrency, int CompletionTokens, PathLatency Direct, PathLatency Gateway)
 {
     public double AddedP50Ms => Gateway.P50Ms - Direct.P50Ms;
     public double AddedP99Ms => Gateway.P99Ms - Direct.P99Ms;
@@ -105,10 +105,10 @@ public static class GatewayOverheadBench
         return [.. latencies];
     }
 
-    private static LatencySummary Summarize(string path, List<double> latencies)
+    private static PathLatency Summarize(string path, List<double> latencies)
     {
         var sorted = latencies.Order().ToArray();
         double Percentile(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-        return new LatencySummary(path, sorted.Length, Percentile(0.50), Percentile(0.99), sorted.Average());
+        return new PathLatency(path, sorted.Length, Percentile(0.50), Percentile(0.99), sorted.Average());
     }
 }

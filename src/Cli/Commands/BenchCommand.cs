@@ -6,10 +6,12 @@ namespace PdServe.Cli.Commands;
 public static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead)")
+        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead, serving)")
         {
             BenchEngineCommand.Create(context),
             BenchTransferCommand.Create(context),
             BenchGatewayCommand.Create(context),
+            BenchServeCommand.Create(context),
+            BenchScenariosCommand.Create(context),
         };
 }

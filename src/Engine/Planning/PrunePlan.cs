@@ -33,10 +33,11 @@ public sealed record PrunePlan
         [JsonPropertyName("wire_dtype")] public string WireDtype { get; init; } = "float32";
     }
 
-    public IReadOnlySet<int> PrefillSkipSet => PrefillSkip.ToHashSet();
-    public IReadOnlySet<int> DecodeSkipSet => DecodeSkip.ToHashSet();
+    // Derived views: not written to the plan file (the lists above are the file's truth).
+    [JsonIgnore] public IReadOnlySet<int> PrefillSkipSet => PrefillSkip.ToHashSet();
+    [JsonIgnore] public IReadOnlySet<int> DecodeSkipSet => DecodeSkip.ToHashSet();
 
-    public KvPolicy KvPolicy => new(Kv.SelectedLayers.Order().ToArray(), Kv.First, Kv.Last, ParseWireDtype(Kv.WireDtype));
+    [JsonIgnore] public KvPolicy KvPolicy => new(Kv.SelectedLayers.Order().ToArray(), Kv.First, Kv.Last, ParseWireDtype(Kv.WireDtype));
 
     /// <summary>An unpruned plan for a model: nothing skipped, every position kept, float32 on the wire.</summary>
     public static PrunePlan Unpruned(string modelFingerprint, int numBlocks) =>

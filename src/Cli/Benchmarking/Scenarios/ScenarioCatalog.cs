@@ -1,0 +1,34 @@
+namespace PdServe.Cli.Benchmarking.Scenarios;
+
+/// <summary>
+/// The scenarios that answer "what do disaggregation and pruning buy": unified against disaggregated on the same two
+/// cores; disaggregated with full KV, with the token-aware KV policy and with the prune plan; and those three again
+/// with the prefill node behind a link shaped to 1 Gbit/s and to 100 Mbit/s, where bytes turn into latency.
+/// </summary>
+public static class ScenarioCatalog
+{
+    public const string Disaggregation = "Unified vs disaggregated (loopback)";
+    public const string Pruning = "KV policy and prune plan (loopback)";
+
+    public static string LinkGroup(int mbit) => mbit >= 1000 && mbit % 1000 == 0 ? $"Shaped link, {mbit / 1000} Gbit/s" : $"Shaped link, {mbit} Mbit/s";
+
+    public static IReadOnlyList<ServingScenario> Create(string kvPlan, string prunePlan, IReadOnlyList<int> linkMbits)
+    {
+        var scenarios = new List<ServingScenario>
+        {
+            new("unified", Disaggregation, "two unified decode nodes (each prefills its own requests), one core each", 0, 2, null, null, null),
+            new("pd", Disaggregation, "one prefill and one decode node, one core each, full KV transfer", 1, 1, null, null, "unified"),
+            new("pd-kv", Pruning, $"disaggregated, token-aware KV policy ({kvPlan})", 1, 1, kvPlan, null, "pd"),
+            new("pd-plan", Pruning, $"disaggregated, prune plan: pruned blocks and KV policy ({prunePlan})", 1, 1, prunePlan, null, "pd"),
+        };
+        foreach (int mbit in linkMbits)
+        {
+            string group = LinkGroup(mbit);
+            string suffix = mbit >= 1000 && mbit % 1000 == 0 ? $"{mbit / 1000}gbit" : $"{mbit}mbit";
+            scenarios.Add(new($"pd-{suffix}", group, $"disaggregated, full KV, prefill node behind a {group[13..]} tbf-shaped veth", 1, 1, null, mbit, "pd"));
+            scenarios.Add(new($"pd-kv-{suffix}", group, "the same with the token-aware KV policy", 1, 1, kvPlan, mbit, $"pd-{suffix}"));
+            scenarios.Add(new($"pd-plan-{suffix}", group, "the same with the prune plan", 1, 1, prunePlan, mbit, $"pd-{suffix}"));
+        }
+        return scenarios;
+    }
+}

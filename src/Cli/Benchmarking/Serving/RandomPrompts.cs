@@ -1,0 +1,36 @@
+using PdServe.Engine.Tokenization;
+
+namespace PdServe.Cli.Benchmarking.Serving;
+
+/// <summary>
+/// The <c>random</c> dataset: prompts of random ordinary (non-special) token ids, with input and output lengths drawn
+/// uniformly from [len·(1−r), len·(1+r)] as vLLM's random dataset does. Prompts are sent as token ids, so the server
+/// sees exactly the drawn length. Seeded: the same options give the same prompts.
+/// </summary>
+public static class RandomPrompts
+{
+    public static IReadOnlyList<BenchPrompt> Create(TextTokenizer tokenizer, int inputLength, int outputLength, double rangeRatio, int count, int seed)
+    {
+        if (inputLength < 1 || outputLength < 1) throw new ArgumentOutOfRangeException(nameof(inputLength), "lengths must be >= 1");
+        if (rangeRatio is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rangeRatio), rangeRatio, "in [0, 1)");
+        int[] ordinary = Enumerable.Range(0, tokenizer.VocabSize).Where(id => !tokenizer.SpecialTokenIds.Contains(id)).ToArray();
+        var random = new Random(seed);
+        var prompts = new List<BenchPrompt>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int input = Draw(random, inputLength, rangeRatio);
+            int output = Draw(random, outputLength, rangeRatio);
+            var ids = new int[input];
+            for (int t = 0; t < input; t++) ids[t] = ordinary[random.Next(ordinary.Length)];
+            prompts.Add(new BenchPrompt { TokenIds = ids, MaxTokens = output });
+        }
+        return prompts;
+    }
+
+    private static int Draw(Random random, int length, double rangeRatio)
+    {
+        int low = Math.Max(1, (int)Math.Floor(length * (1 - rangeRatio)));
+        int high = Math.Max(low, (int)Math.Ceiling(length * (1 + rangeRatio)));
+        return random.Next(low, high + 1);
+    }
+}

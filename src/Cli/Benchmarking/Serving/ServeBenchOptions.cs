@@ -1,0 +1,31 @@
+namespace PdServe.Cli.Benchmarking.Serving;
+
+/// <summary>The validated options of <c>pdserve bench serve</c>.</summary>
+public sealed record ServeBenchOptions
+{
+    public required Uri Url { get; init; }
+    public string? ApiKey { get; init; }
+    /// <summary>The model name to request; null asks <c>/v1/models</c> for the first.</summary>
+    public string? Model { get; init; }
+    /// <summary>"random" or "jsonl:FILE".</summary>
+    public string Dataset { get; init; } = "random";
+    /// <summary>Model directory whose tokenizer draws the random dataset's token ids.</summary>
+    public required string TokenizerDirectory { get; init; }
+    public int InputLength { get; init; } = 256;
+    public int OutputLength { get; init; } = 64;
+    public double RangeRatio { get; init; }
+    public int NumPrompts { get; init; } = 100;
+    /// <summary>Requests per second, one run each; <see cref="double.PositiveInfinity"/> sends everything at once.</summary>
+    public IReadOnlyList<double> Rates { get; init; } = [double.PositiveInfinity];
+    public int? MaxConcurrency { get; init; }
+    public int Seed { get; init; }
+    public bool IgnoreEos { get; init; }
+    public bool Stream { get; init; } = true;
+    public SloLimits? Goodput { get; init; }
+    /// <summary>Requests sent before the first rate and not counted (JIT, first touch of buffers, connections).</summary>
+    public int WarmupRequests { get; init; } = 4;
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    public static string RateLabel(double rate) =>
+        double.IsPositiveInfinity(rate) ? "inf" : rate.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+}

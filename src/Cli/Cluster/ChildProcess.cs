@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace PdServe.Cli.Cluster;
+
+/// <summary>
+/// A process this one started and owns: its output forwarded line by line with a <c>[name]</c> prefix (the last lines
+/// kept for error messages), stopped with SIGTERM so it can clean up, then killed with its whole tree if it outlives the
+/// grace period. Disposing stops it at once.
+/// </summary>
+public sealed class ChildProcess : IDisposable
+{
+    private const int SigTerm = 15;
+    private const int KeptLines = 3;
+
+    private readonly Process _process;
+    private readonly Queue<string> _lastLines = new();
+
+    private ChildProcess(string name, Process process)
+    {
+        Name = name;
+        _process = process;
+    }
+
+    public string Name { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Raised for every line of output (stdout and stderr), after it was forwarded.</summary>
+    public event Action<string>? LineReceived;
+
+    public string LastOutput
+    {
+        get
+        {
+            lock (_lastLines) return string.Join(" | ", _lastLines);
+        }
+    }
+
+    public static ChildProcess Start(string name, ProcessStartInfo info, TextWriter log)
+    {
+        info.UseShellExecute = false;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        var process = Process.Start(info) ?? throw new CliError($"could not start {name}");
+        var child = new ChildProcess(name, process);
+        process.OutputDataReceived += (_, e) => child.Forward(e.Data, log);
+        process.ErrorDataReceived += (_, e) => child.Forward(e.Data, log);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Pins the process (and the threads it creates later, which inherit the mask) to <paramref name="cores"/>.</summary>
+    public void Pin(IReadOnlyList<int> cores)
+    {
+        if (!OperatingSystem.IsLinux() || cores.Count == 0 || cores.Max() >= 63) return;
+        long mask = cores.Aggregate(0L, (m, core) => m | (1L << core));
+        try
+        {
+            _process.ProcessorAffinity = (IntPtr)mask;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // The process may already have exited (it reports why); pinning is an optimisation.
+        }
+    }
+
+    /// <summary>SIGTERM, then a kill of the process tree if it is still running after <paramref name="grace"/>.</summary>
+    public void Stop(TimeSpan grace)
+    {
+        if (_process.HasExited) return;
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) _ = Kill(_process.Id, SigTerm);
+        if (!_process.WaitForExit(grace))
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop(TimeSpan.Zero);
+        _process.Dispose();
+    }
+
+    private void Forward(string? line, TextWriter log)
+    {
+        if (line is null) return;
+        lock (_lastLines)
+        {
+            _lastLines.Enqueue(line);
+            if (_lastLines.Count > KeptLines) _lastLines.Dequeue();
+        }
+        lock (log) log.WriteLine($"[{Name}] {line}");
+        LineReceived?.Invoke(line);
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}

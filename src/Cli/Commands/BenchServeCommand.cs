@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using PdServe.Cli.Benchmarking.Serving;
+using Spectre.Console;
+
+namespace PdServe.Cli.Commands;
+
+/// <summary>
+/// <c>pdserve bench serve --url URL …</c>: the serving benchmark (the counterpart of <c>vllm bench serve</c>): streams a
+/// dataset through the OpenAI completions API at each request rate and reports throughput, TTFT, TPOT, ITL, end-to-end
+/// latency, goodput and KV bytes per request as a table, JSON and optionally a plot.
+/// </summary>
+public static class BenchServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var url = new Option<string>("--url") { Description = "Base URL of the OpenAI-compatible server", HelpName = "URL", Required = true }
+            .Require(u => Uri.TryCreate(u, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https", "an http(s) URL");
+        var apiKey = new Option<string>("--api-key") { Description = "Bearer API key", HelpName = "K" };
+        var modelName = new Option<string>("--model-name") { Description = "Model to request (default: the first of /v1/models)", HelpName = "NAME" };
+        var tokenizer = new Option<string>("--tokenizer")
+        {
+            Description = $"Model directory whose tokenizer draws the random dataset's token ids; default: the embedded {DefaultModel.RelativePath}",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => DefaultModel.Resolve(),
+        }.ExistingDirectory();
+        var dataset = new Option<string>("--dataset")
+        {
+            Description = "random (random token ids; --input-len, --output-len, --range-ratio) or jsonl:FILE (one {\"prompt\": …, \"max_tokens\": N} per line)",
+            HelpName = "random|jsonl:FILE",
+            DefaultValueFactory = _ => "random",
+        }.Require(d => d == "random" || (d.StartsWith("jsonl:", StringComparison.Ordinal) && File.Exists(d[6..])), "random or jsonl:FILE of an existing file");
+        var inputLength = OptionChecks.Int("--input-len", 256, "Random dataset: prompt tokens").Require(n => n >= 1, "an integer >= 1");
+        var outputLength = OptionChecks.Int("--output-len", 64, "Tokens to generate (jsonl: when a line has no max_tokens)", "M").Require(n => n >= 1, "an integer >= 1");
+        var rangeRatio = OptionChecks.Double("--range-ratio", 0, "Random dataset: lengths drawn uniformly from len·(1±R)", "R").Require(r => r is >= 0 and < 1, "in [0, 1)");
+        var numPrompts = OptionChecks.Int("--num-prompts", 100, "Requests per rate", "P").Require(n => n >= 1, "an integer >= 1");
+        var rates = new Option<string>("--rate")
+        {
+            Description = "Comma-separated request rates (req/s, Poisson arrivals); inf sends every request at once",
+            HelpName = "r1,r2,…|inf",
+            DefaultValueFactory = _ => "inf",
+        }.Require(text => TryParseRates(text, out _), "a comma-separated list of positive numbers or inf");
+        var maxConcurrency = new Option<int?>("--max-concurrency") { Description = "Most requests in flight at once (arrivals wait for a slot)", HelpName = "C" }
+            .Require(c => c is null or >= 1, "an integer >= 1");
+        var seed = OptionChecks.Int("--seed", 0, "Seed of the random dataset and the arrival times", "S");
+        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Generate exactly max_tokens (the server's ignore_eos)" };
+        var noStream = new Option<bool>("--no-stream") { Description = "Plain JSON responses: throughput and end-to-end latency only (no TTFT, TPOT, ITL)" };
+        var goodput = new Option<string>("--goodput") { Description = "SLO limits for goodput, milliseconds: ttft:MS,tpot:MS,e2el:MS (any subset)", HelpName = "ttft:MS,tpot:MS" }
+            .Require(text => TryParseSlo(text, out _, out _), "metric:milliseconds pairs (ttft, tpot, e2el)");
+        var warmup = OptionChecks.Int("--warmup", 4, "Requests sent first and not counted", "N").Require(n => n >= 0, "an integer >= 0");
+        var timeout = OptionChecks.Int("--request-timeout", 600, "Seconds before a request counts as failed", "S").Require(n => n >= 1, "an integer >= 1");
+        var output = new Option<string>("--out") { Description = "Write the results (command, machine, one object per rate) as JSON", HelpName = "FILE.json", Required = true };
+        var plot = new Option<string>("--plot") { Description = "Also draw throughput and latency against the rate", HelpName = "FILE.png" };
+
+        var command = new Command("serve", "Serving benchmark through the OpenAI API: throughput, TTFT, TPOT, ITL, E2E latency, goodput and KV bytes per rate")
+        {
+            url, apiKey, modelName, tokenizer, dataset, inputLength, outputLength, rangeRatio, numPrompts, rates, maxConcurrency, seed,
+            ignoreEos, noStream, goodput, warmup, timeout, output, plot,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            TryParseRates(parseResult.GetValue(rates)!, out var rateList);
+            SloLimits? slo = null;
+            if (parseResult.GetValue(goodput) is { } sloText) TryParseSlo(sloText, out slo, out _);
+            bool stream = !parseResult.GetValue(noStream);
+            if (slo is { NeedsStreaming: true } && !stream)
+                throw new CliError("--goodput with ttft or tpot needs streaming; drop --no-stream or use e2el only");
+            var options = new ServeBenchOptions
+            {
+                Url = new Uri(parseResult.GetRequiredValue(url)),
+                ApiKey = parseResult.GetValue(apiKey),
+                Model = parseResult.GetValue(modelName),
+                Dataset = parseResult.GetValue(dataset)!,
+                TokenizerDirectory = Path.GetFullPath(parseResult.GetRequiredValue(tokenizer)),
+                InputLength = parseResult.GetValue(inputLength),
+                OutputLength = parseResult.GetValue(outputLength),
+                RangeRatio = parseResult.GetValue(rangeRatio),
+                NumPrompts = parseResult.GetValue(numPrompts),
+                Rates = rateList,
+                MaxConcurrency = parseResult.GetValue(maxConcurrency),
+                Seed = parseResult.GetValue(seed),
+                IgnoreEos = parseResult.GetValue(ignoreEos),
+                Stream = stream,
+                Goodput = slo,
+                WarmupRequests = parseResult.GetValue(warmup),
+                RequestTimeout = TimeSpan.FromSeconds(parseResult.GetValue(timeout)),
+            };
+            string commandLine = "pdserve " + string.Join(' ', parseResult.Tokens.Select(t => Quote(t.Value)));
+            var report = await RunAsync(options, commandLine, parseResult.GetRequiredValue(output), parseResult.GetValue(plot), context, cancellationToken);
+            return report.TotalCompleted == 0 ? ExitCodes.Failure : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Runs the benchmark with a live progress display, prints the table and failures, writes JSON (and the plot).</summary>
+    public static async Task<ServeBenchReport> RunAsync(ServeBenchOptions options, string commandLine, string jsonPath, string? plotPath,
+        CliContext context, CancellationToken cancellationToken)
+    {
+        var report = await ServeBenchProgress.RunAsync(context, observer => ServeBenchRunner.RunAsync(options, commandLine, observer, cancellationToken));
+        context.Out.Write(ServeBenchTable.Create(report));
+        foreach (string line in ServeBenchTable.FailureLines(report)) context.Stderr.WriteLine($"failed: {line}");
+        if (report.TotalCompleted == 0) context.Stderr.WriteLine("pdserve: bench serve: every request failed");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
+        await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, BenchEngineCommand.JsonOptions) + "\n", cancellationToken);
+        if (plotPath is not null) ServeBenchPlot.Save(plotPath, [(report.Model, report)]);
+        return report;
+    }
+
+    public static bool TryParseRates(string text, out IReadOnlyList<double> rates)
+    {
+        var parsed = new List<double>();
+        rates = parsed;
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (part.Equals("inf", StringComparison.OrdinalIgnoreCase)) parsed.Add(double.PositiveInfinity);
+            else if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) && double.IsFinite(rate) && rate > 0) parsed.Add(rate);
+            else return false;
+        }
+        return parsed.Count > 0;
+    }
+
+    private static bool TryParseSlo(string text, out SloLimits? limits, out string? error)
+    {
+        try
+        {
+            limits = SloLimits.Parse(text);
+            error = null;
+            return true;
+        }
+        catch (FormatException e)
+        {
+            limits = null;
+            error = e.Message;
+            return false;
+        }
+    }
+
+    private static string Quote(string token) =>
+        token.Length > 0 && token.All(c => char.IsLetterOrDigit(c) || "-_./:,=@+".Contains(c)) ? token : "'" + token.Replace("'", "'\\''") + "'";
+}
