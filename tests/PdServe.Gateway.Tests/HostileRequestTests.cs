@@ -76,6 +76,7 @@ public sealed class HostileRequestTests : IAsyncLifetime
         Completion("stop holds a number", $"{{{Ok},\"stop\":[1]}}", HttpStatusCode.BadRequest, "stop"),
         Completion("empty stop string", $"{{{Ok},\"stop\":\"\"}}", HttpStatusCode.BadRequest, "stop"),
         Completion("stream is text", $"{{{Ok},\"stream\":\"yes\"}}", HttpStatusCode.BadRequest, "stream"),
+        Completion("ignore_eos is text", $"{{{Ok},\"ignore_eos\":\"yes\"}}", HttpStatusCode.BadRequest, "ignore_eos"),
         Completion("stream_options without stream", $"{{{Ok},\"stream_options\":{{\"include_usage\":true}}}}", HttpStatusCode.BadRequest, "stream_options"),
         Completion("logprobs over the limit", $"{{{Ok},\"logprobs\":100}}", HttpStatusCode.BadRequest, "logprobs"),
         Completion("seed is text", $"{{{Ok},\"seed\":\"x\"}}", HttpStatusCode.BadRequest, "seed"),
@@ -100,6 +101,7 @@ public sealed class HostileRequestTests : IAsyncLifetime
         Chat("top_logprobs without logprobs", $"{{{OkChat},\"top_logprobs\":2}}", HttpStatusCode.BadRequest, "top_logprobs"),
         Chat("zero max_completion_tokens", $"{{{OkChat},\"max_completion_tokens\":0}}", HttpStatusCode.BadRequest, "max_completion_tokens"),
         Completion("lone surrogate escaped in the prompt", "{\"model\":\"tiny\",\"prompt\":\"a\\ud800b\"}", HttpStatusCode.BadRequest, "prompt"),
+        Chat("chat ignore_eos is text", $"{{{OkChat},\"ignore_eos\":\"yes\"}}", HttpStatusCode.BadRequest, "ignore_eos"),
         Chat("tools asked for", $"{{{OkChat},\"tools\":[{{\"type\":\"function\"}}]}}", HttpStatusCode.BadRequest, "tools"),
     }.Select(c => new object[] { c });
 

@@ -49,6 +49,27 @@ public sealed class OpenAiSdkTests(SharedClusterFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Ignore_eos_reaches_the_node_when_asked_and_is_off_by_default()
+    {
+        await CompleteAsync(new { model = TestCluster.ModelId, prompt = "Past the end", max_tokens = 20, ignore_eos = true });
+        await CompleteAsync(new { model = TestCluster.ModelId, prompt = "Stop at the end", max_tokens = 20 });
+        await Cluster.PostJsonAsync("/v1/chat/completions", new
+        {
+            model = TestCluster.ModelId, messages = new[] { new { role = "user", content = "Chat past the end" } }, max_tokens = 20, ignore_eos = true,
+        });
+
+        GenerateRequestFor(Cluster.Tokenizer.Encode("Past the end"), expectIgnoreEos: true);
+        GenerateRequestFor(Cluster.Tokenizer.Encode("Stop at the end"), expectIgnoreEos: false);
+        GenerateRequestFor(Cluster.Tokenizer.Encode("User: Chat past the end\nAssistant:"), expectIgnoreEos: true);
+
+        void GenerateRequestFor(IReadOnlyList<int> promptIds, bool expectIgnoreEos)
+        {
+            var call = Cluster.Decode.SelectMany(n => n.Calls).Single(c => c.Request.PromptTokenIds.SequenceEqual(promptIds));
+            Assert.Equal(expectIgnoreEos, call.Request.Sampling.IgnoreEos);
+        }
+    }
+
+    [Fact]
     public async Task Chat_completion_answers_with_the_assistant_message_and_usage()
     {
         ChatCompletion completion = await Chat.CompleteChatAsync(

@@ -18,6 +18,8 @@ public sealed record GenerationParameters
     public bool Stream { get; init; }
     public bool IncludeUsage { get; init; }
     public string? User { get; init; }
+    /// <summary>vLLM's extension: keep generating past the end-of-sequence token (max_tokens and stop strings still end it).</summary>
+    public bool IgnoreEos { get; init; }
 
     public int ChoiceCount => Prompts.Count * N;
 }

@@ -4,7 +4,7 @@ using PdServe.Gateway.Hosting;
 namespace PdServe.Gateway.Api;
 
 /// <summary>
-/// The fields completions and chat share: model, sampling, stop, n, stream, user; and the fields PdServe does not
+/// The fields completions and chat share: model, sampling, stop, n, stream, user, vLLM's <c>ignore_eos</c>; and the fields PdServe does not
 /// implement, refused when they ask for something other than the default so that no request is silently changed.
 /// </summary>
 public static class SamplingFieldsReader
@@ -44,6 +44,7 @@ public static class SamplingFieldsReader
             Stream = stream,
             IncludeUsage = includeUsage,
             User = JsonFields.OptionalString(body, "user"),
+            IgnoreEos = JsonFields.OptionalBool(body, "ignore_eos") ?? false,
         };
     }
 

@@ -150,6 +150,7 @@ public sealed class GenerationRunner(
             TopK = parameters.TopK,
             MaxTokens = maxTokens,
             TopLogprobs = parameters.Logprobs ? parameters.TopLogprobs : 0,
+            IgnoreEos = parameters.IgnoreEos,
         };
         if (parameters.Seed is { } seed) sampling.Seed = seed;
         var request = new GenerateRequest
