@@ -123,6 +123,16 @@ public class CliTests
     }
 
     [Fact]
+    public void Up_link_mbit_needs_prefill_nodes_and_a_positive_rate()
+    {
+        AssertUsageError(CliRun.Of("up", "--link-mbit", "100", "--prefill", "0"), "--link-mbit");
+        AssertUsageError(CliRun.Of("up", "--link-mbit", "0"), "--link-mbit");
+        // The default single prefill node is fine.
+        var ok = Program.BuildRootCommand(new CliContext(new StringWriter(), new StringWriter())).Parse(["up", "--link-mbit", "100"]);
+        Assert.Empty(ok.Errors);
+    }
+
+    [Fact]
     public void Unknown_command_and_missing_subcommand_are_usage_errors()
     {
         var unknown = CliRun.Of("frobnicate");

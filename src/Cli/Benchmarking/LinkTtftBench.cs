@@ -16,6 +16,9 @@ namespace PdServe.Cli.Benchmarking;
 /// </summary>
 public static class LinkTtftBench
 {
+    /// <summary>The command line that runs this benchmark, as its errors name it.</summary>
+    public const string Command = "bench transfer --link-mbit";
+
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
@@ -25,8 +28,8 @@ public static class LinkTtftBench
         ModelConfig config = ModelDirectory.Open(modelDirectory).Config;
         int[] lengths = promptLengths.Where(n => n < config.MaxPositionEmbeddings).ToArray();
         if (lengths.Length == 0)
-            throw new CliError($"bench transfer --link-mbit: every --lengths value is beyond the model's {config.MaxPositionEmbeddings}-token context");
-        using ShapedLink link = ShapedLink.Create(megabitsPerSecond);
+            throw new CliError($"{Command}: every --lengths value is beyond the model's {config.MaxPositionEmbeddings}-token context");
+        using ShapedLink link = ShapedLink.Create(megabitsPerSecond, Command);
         var full = await MeasureAsync(link, modelDirectory, null, config, lengths, repetitions, log, cancellationToken);
         var pruned = await MeasureAsync(link, modelDirectory, planFile, config, lengths, repetitions, log, cancellationToken);
 

@@ -5,7 +5,8 @@ namespace PdServe.Cli.Benchmarking;
 
 /// <summary>
 /// A network namespace joined to the root namespace by a veth pair whose egress on both ends is rate-limited with
-/// <c>tc … tbf</c>: a stand-in for the link between a prefill and a decode machine. The namespace end is
+/// <c>tc … tbf</c>: a stand-in for the link between a prefill and a decode machine (<c>bench transfer --link-mbit</c>,
+/// <c>up --link-mbit</c>). The namespace end is
 /// <see cref="NamespaceAddress"/>, the root end <see cref="RootAddress"/>. Disposing deletes the namespace, which
 /// destroys the veth pair with it.
 /// </summary>
@@ -24,10 +25,13 @@ public sealed class ShapedLink : IDisposable
 
     public string Namespace { get; }
 
-    /// <summary>Creates the namespace and the shaped veth pair; on any failure removes what it made and throws <see cref="CliError"/>.</summary>
-    public static ShapedLink Create(int megabitsPerSecond)
+    /// <summary>
+    /// Creates the namespace and the shaped veth pair; on any failure removes what it made and throws <see cref="CliError"/>.
+    /// <paramref name="command"/> (e.g. <c>up --link-mbit</c>) names the asker in the errors.
+    /// </summary>
+    public static ShapedLink Create(int megabitsPerSecond, string command)
     {
-        RequireRootAndTools();
+        RequireRootAndTools(command);
         // Named after this process so a concurrent run cannot collide; interface names stay within 15 characters.
         int id = Environment.ProcessId;
         var link = new ShapedLink($"pdserve-link-{id}", $"pdl{id}r");
@@ -62,14 +66,17 @@ public sealed class ShapedLink : IDisposable
         TryRun("ip", "link", "del", _rootEnd);
     }
 
-    /// <summary>Throws <see cref="CliError"/> unless this process is root and <c>ip</c> and <c>tc</c> are on PATH.</summary>
-    public static void RequireRootAndTools()
+    /// <summary>
+    /// Throws <see cref="CliError"/>, naming <paramref name="command"/>, unless this process is root and <c>ip</c> and
+    /// <c>tc</c> are on PATH.
+    /// </summary>
+    public static void RequireRootAndTools(string command)
     {
         if (!Environment.IsPrivilegedProcess)
-            throw new CliError("bench transfer --link-mbit needs root (it creates a network namespace and shapes a veth pair with tc)");
+            throw new CliError($"{command} needs root (it creates a network namespace and shapes a veth pair with tc)");
         foreach (string tool in new[] { "ip", "tc" })
             if (!OnPath(tool))
-                throw new CliError($"bench transfer --link-mbit needs the '{tool}' command (iproute2), which is not on PATH");
+                throw new CliError($"{command} needs the '{tool}' command (iproute2), which is not on PATH");
     }
 
     private static bool OnPath(string tool) =>

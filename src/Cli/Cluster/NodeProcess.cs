@@ -7,9 +7,8 @@ namespace PdServe.Cli.Cluster;
 /// <summary>
 /// A node child process of <c>pdserve up</c> or the shaped-link benchmark: started as <c>pdserve prefill|decode --model DIR
 /// [--plan FILE] --host H --port P --threads T</c> (under <c>ip netns exec NS</c> when its spec names a namespace) with the
-/// node token, if any, in its environment, pinned|decode --model DIR [--plan FILE] --port P
-/// --threads T</c> with the shared node token in its environment, pinned to its cores, its output forwarded with a
-/// <c>[name]</c> prefix. Stopped with SIGTERM, then killed (with any children of its own) if it does not exit.
+/// node token, if any, in its environment, pinned to its cores, its output forwarded with a <c>[name]</c> prefix.
+/// Stopped with SIGTERM, then killed (with any children of its own) if it does not exit.
 /// </summary>
 public sealed class NodeProcess : IDisposable
 {
@@ -83,6 +82,10 @@ public sealed class NodeProcess : IDisposable
             catch (HttpRequestException)
             {
                 // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The client's per-probe timeout, not a stop: a node still busy loading (or a slow shaped link) answers later.
             }
             if (watch.Elapsed > timeout)
                 throw new CliError($"{Spec.Name} was not healthy within {timeout.TotalSeconds:0} s: {LastOutput}");

@@ -88,9 +88,9 @@ public static class BenchTransferCommand
     private static int RunShapedLink(CliContext context, string modelDirectory, string? planFile, string lengthList, int repetitions, int megabits)
     {
         // Before anything is printed, so a machine that cannot run it gets the one error line alone.
-        ShapedLink.RequireRootAndTools();
+        ShapedLink.RequireRootAndTools(LinkTtftBench.Command);
         string plan = planFile ?? CheckoutFile.Find(DefaultKvPlan)
-            ?? throw new CliError($"bench transfer --link-mbit: no --plan given and {DefaultKvPlan} is not in this checkout");
+            ?? throw new CliError($"{LinkTtftBench.Command}: no --plan given and {DefaultKvPlan} is not in this checkout");
         GenerateCommand.TryParseBlockList(lengthList, out int[] promptLengths);
         context.Out.MarkupLine($"[bold]TTFT over a {megabits} Mbit/s link[/], greedy, {Markup.Escape(Path.GetFileName(modelDirectory.TrimEnd('/')))}: " +
                                $"prefill node process in its own network namespace, decode node process in the root namespace, veth between them " +

@@ -4,8 +4,9 @@ using PdServe.Cli.Cluster;
 namespace PdServe.Cli.Commands;
 
 /// <summary>
-/// <c>pdserve up [--model DIR] [--plan FILE] [--prefill N] [--decode M] [--port 8000]</c>: a local cluster — N prefill
-/// and M decode node processes and the gateway — until Ctrl-C or SIGTERM.
+/// <c>pdserve up [--model DIR] [--plan FILE] [--prefill N] [--decode M] [--port 8000] [--link-mbit R]</c>: a local
+/// cluster — N prefill and M decode node processes and the gateway — until Ctrl-C or SIGTERM; with <c>--link-mbit</c> the
+/// prefill nodes sit behind a rate-limited veth, so KV transfers cross a slow link as between machines.
 /// </summary>
 public static class UpCommand
 {
@@ -24,11 +25,22 @@ public static class UpCommand
         var port = OptionChecks.Int("--port", 8000, "Gateway port on 127.0.0.1", "PORT").Require(p => p is >= 1 and <= 65535, "a port (1-65535)");
         var startupTimeout = OptionChecks.Int("--startup-timeout", 300, "Seconds a node may take to become healthy", "S")
             .Require(s => s >= 1, "an integer >= 1");
+        // 0 stands for "not given": the check only sees explicit values.
+        var linkMbit = OptionChecks.Int("--link-mbit", 0,
+                "Run the prefill nodes in a network namespace behind a veth shaped to R Mbit/s with tbf (root, ip, tc)", "R")
+            .Require(n => n >= 1, "an integer >= 1");
 
         var command = new Command("up", "Start a local cluster: prefill and decode nodes and the OpenAI-compatible gateway")
         {
-            model, plan, prefill, decode, port, startupTimeout,
+            model, plan, prefill, decode, port, startupTimeout, linkMbit,
         };
+        command.Validators.Add(result =>
+        {
+            // --prefill defaults to 1, so only an explicit --prefill can be 0.
+            if (result.GetResult(linkMbit) is { Implicit: false }
+                && result.GetResult(prefill) is { Implicit: false } given && given.GetValueOrDefault<int>() == 0)
+                result.AddError("--link-mbit shapes the link to the prefill nodes, but --prefill 0 starts none");
+        });
         command.SetAction((parseResult, cancellationToken) =>
         {
             string modelDir = parseResult.GetRequiredValue(model);
@@ -40,6 +52,7 @@ public static class UpCommand
                 Decode = parseResult.GetValue(decode),
                 Port = parseResult.GetValue(port),
                 StartupTimeout = TimeSpan.FromSeconds(parseResult.GetValue(startupTimeout)),
+                LinkMbit = parseResult.GetValue(linkMbit) is > 0 and int megabits ? megabits : null,
             }, context, cancellationToken);
         });
         return command;

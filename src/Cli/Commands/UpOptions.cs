@@ -10,6 +10,8 @@ public sealed record UpOptions
     public int Prefill { get; init; } = 1;
     public int Decode { get; init; } = 1;
     public int Port { get; init; } = 8000;
+    /// <summary>When set, every prefill node runs behind a veth shaped to this many Mbit/s (a <c>ShapedLink</c>).</summary>
+    public int? LinkMbit { get; init; }
     /// <summary>How long a node may take to load before <c>up</c> gives up.</summary>
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using PdServe.Cli.Benchmarking;
 using PdServe.Cli.Cluster;
 using PdServe.Gateway.Hosting;
 
@@ -11,14 +12,18 @@ namespace PdServe.Cli.Commands;
 /// <summary>
 /// Runs <c>pdserve up</c>: starts the node processes, waits until each answers <c>/healthz</c>, starts the gateway in
 /// this process in front of them, prints how to reach it, and on Ctrl-C, SIGTERM or SIGHUP stops the gateway and every
-/// node it started (SIGTERM, then a kill of the node's process tree), also when startup fails half-way.
+/// node it started (SIGTERM, then a kill of the node's process tree), also when startup fails half-way. With
+/// <c>--link-mbit</c> the prefill nodes run inside a <see cref="ShapedLink"/> namespace, removed after the nodes stop.
 /// </summary>
 public static class UpRunner
 {
+    private const string LinkCommand = "up --link-mbit";
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
     public static async Task<int> RunAsync(UpOptions options, CliContext context, CancellationToken cancellationToken)
     {
+        // Before anything else, so a machine that cannot shape a link gets the one error line alone.
+        if (options.LinkMbit is not null) ShapedLink.RequireRootAndTools(LinkCommand);
         EnsurePortFree(options.Port);
         // Fails fast (exit 2) on a directory without config.json or tokenizer before any process starts.
         var model = ServedModel.Load(options.ModelDir, null);
@@ -28,8 +33,14 @@ public static class UpRunner
         string nodeToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         var specs = NodeSpec.Plan(options.Prefill, options.Decode, Environment.ProcessorCount);
         var nodes = new List<NodeProcess>();
+        ShapedLink? link = null;
         try
         {
+            if (options.LinkMbit is { } megabits)
+            {
+                link = ShapedLink.Create(megabits, LinkCommand);
+                specs = BehindLink(specs, link.Namespace);
+            }
             foreach (var spec in specs)
                 nodes.Add(NodeProcess.Start(spec, options.ModelDir, options.PlanFile, nodeToken, context.Stderr));
             using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) })
@@ -42,7 +53,7 @@ public static class UpRunner
                 LogLevel = Microsoft.Extensions.Logging.LogLevel.Warning,
             });
             await gateway.StartAsync(stop.Token);
-            PrintBanner(context, GatewayApplication.ListeningAddress(gateway), model.Id, nodes);
+            PrintBanner(context, GatewayApplication.ListeningAddress(gateway), model.Id, nodes, options.LinkMbit);
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token);
@@ -60,9 +71,24 @@ public static class UpRunner
             await Task.WhenAll(nodes.Select(n => Task.Run(() => n.Stop(StopGrace), CancellationToken.None)));
             foreach (var node in nodes) node.Dispose();
             context.Stdout.WriteLine($"stopped {nodes.Count} node process{(nodes.Count == 1 ? "" : "es")}");
+            // Only now: a node still running inside the namespace would keep its veth end alive.
+            if (link is not null)
+            {
+                link.Dispose();
+                context.Stdout.WriteLine($"removed network namespace {link.Namespace}");
+            }
             context.Stdout.Flush();
         }
     }
+
+    /// <summary>
+    /// The prefill nodes moved into <paramref name="networkNamespace"/> at <see cref="ShapedLink.NamespaceAddress"/> (each
+    /// keeps its port); decode nodes stay on 127.0.0.1, so every KV pull crosses the shaped veth.
+    /// </summary>
+    public static IReadOnlyList<NodeSpec> BehindLink(IReadOnlyList<NodeSpec> specs, string networkNamespace) =>
+        [.. specs.Select(spec => spec.Role == NodeRole.Prefill
+            ? spec with { Host = ShapedLink.NamespaceAddress, NetworkNamespace = networkNamespace }
+            : spec)];
 
     /// <summary>The gateway's configuration for the started nodes: both pools, health checks every second over h2c.</summary>
     public static Dictionary<string, string?> GatewaySettings(UpOptions options, string modelId, string nodeToken, IReadOnlyList<NodeSpec> specs)
@@ -107,7 +133,7 @@ public static class UpRunner
         }
     }
 
-    private static void PrintBanner(CliContext context, string url, string modelId, IReadOnlyList<NodeProcess> nodes)
+    private static void PrintBanner(CliContext context, string url, string modelId, IReadOnlyList<NodeProcess> nodes, int? linkMbit)
     {
         var output = context.Stdout;
         output.WriteLine($"PdServe is up: {url}  (model {modelId})");
@@ -118,6 +144,9 @@ public static class UpRunner
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{spec.Role.ToString().ToLowerInvariant(),-8} {spec.Name,-9} {spec.Address,-24} {node.Pid,-8} {spec.Threads,-7} {string.Join(',', spec.Cores)}"));
         }
+        if (linkMbit is { } megabits)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"prefill link: veth to {ShapedLink.NamespaceAddress} shaped to {megabits} Mbit/s each way (tc tbf); KV transfers cross it"));
         output.WriteLine("Try:");
         output.WriteLine($"  curl {url}/v1/completions -H 'Content-Type: application/json' \\");
         output.WriteLine($"    -d '{{\"model\":\"{modelId}\",\"prompt\":\"In the beginning\",\"max_tokens\":32}}'");

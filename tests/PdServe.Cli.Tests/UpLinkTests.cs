@@ -1,0 +1,26 @@
+using PdServe.Cli.Benchmarking;
+using PdServe.Cli.Cluster;
+using PdServe.Cli.Commands;
+
+namespace PdServe.Cli.Tests;
+
+/// <summary><c>up --link-mbit</c>'s layout: prefill nodes behind the shaped link, decode nodes and the gateway on loopback.</summary>
+public sealed class UpLinkTests
+{
+    [Fact]
+    public void Behind_the_link_prefill_nodes_move_to_the_namespace_address_and_the_gateway_routes_there()
+    {
+        var specs = UpRunner.BehindLink(NodeSpec.Plan(prefill: 2, decode: 1, cores: 2), "pdserve-link-test");
+
+        var prefill = specs.Where(s => s.Role == NodeRole.Prefill).ToList();
+        var decode = specs.Single(s => s.Role == NodeRole.Decode);
+        Assert.Equal(2, prefill.Count);
+        Assert.All(prefill, s => Assert.Equal((ShapedLink.NamespaceAddress, "pdserve-link-test"), (s.Host, s.NetworkNamespace)));
+        Assert.Equal(("127.0.0.1", (string?)null), (decode.Host, decode.NetworkNamespace));
+
+        var settings = UpRunner.GatewaySettings(new UpOptions { ModelDir = "/m", LinkMbit = 100 }, "m", "token", specs);
+        foreach (var spec in prefill)
+            Assert.Equal($"http://10.77.0.1:{spec.Port}", settings[$"ReverseProxy:Clusters:prefill:Destinations:{spec.Name}:Address"]);
+        Assert.Equal($"http://127.0.0.1:{decode.Port}", settings[$"ReverseProxy:Clusters:decode:Destinations:{decode.Name}:Address"]);
+    }
+}
