@@ -57,7 +57,7 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
         {
             try
             {
-                ShapedLink.RequireRootAndTools();
+                ShapedLink.RequireRootAndTools("bench scenarios");
             }
             catch (CliError e)
             {
