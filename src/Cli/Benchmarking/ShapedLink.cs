@@ -47,8 +47,9 @@ public sealed class ShapedLink : IDisposable
             Ip("-n", link.Namespace, "addr", "add", NamespaceAddress + "/24", "dev", namespaceEnd);
             Ip("-n", link.Namespace, "link", "set", namespaceEnd, "up");
             Ip("-n", link.Namespace, "link", "set", "lo", "up");
-            Tool("tc", "qdisc", "add", "dev", link._rootEnd, "root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms");
-            Tool("ip", "netns", "exec", link.Namespace, "tc", "qdisc", "add", "dev", namespaceEnd, "root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms");
+            string burst = Burst(megabitsPerSecond);
+            Tool("tc", "qdisc", "add", "dev", link._rootEnd, "root", "tbf", "rate", rate, "burst", burst, "latency", "400ms");
+            Tool("ip", "netns", "exec", link.Namespace, "tc", "qdisc", "add", "dev", namespaceEnd, "root", "tbf", "rate", rate, "burst", burst, "latency", "400ms");
             return link;
         }
         catch
@@ -57,6 +58,14 @@ public sealed class ShapedLink : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The token bucket: 10 ms of traffic at the rate (at least 32 kbit). tbf refills once per kernel tick, so a bucket
+    /// smaller than rate/HZ caps the link below its rate; a fixed 32 kbit bucket held a "1000 Mbit/s" link to a few
+    /// hundred Mbit/s.
+    /// </summary>
+    public static string Burst(int megabitsPerSecond) =>
+        Math.Max(32, megabitsPerSecond * 10).ToString(CultureInfo.InvariantCulture) + "kbit";
 
     public void Dispose()
     {

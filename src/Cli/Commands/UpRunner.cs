@@ -106,7 +106,9 @@ public static class UpRunner
             settings[$"{prefix}:HealthCheck:AvailableDestinationsPolicy"] = "HealthyAndUnknown";
             settings[$"{prefix}:HealthCheck:Active:Enabled"] = "true";
             settings[$"{prefix}:HealthCheck:Active:Interval"] = "00:00:01";
-            settings[$"{prefix}:HealthCheck:Active:Timeout"] = "00:00:01";
+            // Not 1 s: a probe answered across a link saturated by KV transfers (up --link-mbit, bench scenarios at
+            // 100 Mbit/s) waited over a second behind the KV, and a busy but healthy prefill node left its pool (503s).
+            settings[$"{prefix}:HealthCheck:Active:Timeout"] = "00:00:03";
             settings[$"{prefix}:HealthCheck:Active:Policy"] = "ConsecutiveFailures";
             settings[$"{prefix}:HealthCheck:Active:Path"] = "/healthz";
             settings[$"{prefix}:HealthCheck:Passive:Enabled"] = "true";

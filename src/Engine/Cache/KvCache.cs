@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Cache;
@@ -92,7 +93,9 @@ public sealed class KvCache : IDisposable
         lastAppendSlots?.Dispose();
         lastAppendPositionTensor?.Dispose();
         lastAppendPositions = positions;
-        lastAppendSlots = arange(positions.Length, ScalarType.Int64).DetachFromDisposeScope();
+        // The end scalar is held through the call (see HeldScalars).
+        using (Scalar end = positions.Length.ToScalar())
+            lastAppendSlots = arange(end, ScalarType.Int64).DetachFromDisposeScope();
         lastAppendPositionTensor = tensor(positions).DetachFromDisposeScope();
         lastAppendIndex = [TensorIndex.Tensor(lastAppendSlots), TensorIndex.Colon, TensorIndex.Tensor(lastAppendPositionTensor)];
         return lastAppendIndex;

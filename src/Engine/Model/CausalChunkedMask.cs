@@ -36,7 +36,7 @@ public sealed class CausalChunkedMask : IDisposable
     /// <summary>The plain causal mask over <paramref name="time"/> positions.</summary>
     public static CausalChunkedMask Causal(int time, int queryGroupSize)
     {
-        using Tensor causal = full(time, time, float.NegativeInfinity).triu_(1).view(1, 1, time, time);
+        using Tensor causal = full(time, time, HeldScalars.NegativeInfinity).triu_(1).view(1, 1, time, time);
         return new CausalChunkedMask(causal, queryGroupSize);
     }
 

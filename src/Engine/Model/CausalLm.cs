@@ -1,6 +1,7 @@
 using PdServe.Engine.Cache;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Names = PdServe.Engine.Loading.LlamaTensorNames;
@@ -159,6 +160,13 @@ public sealed class CausalLm : nn.Module
     public KvCache CreateCache(int maxSlots, int maxTokensPerSlot) =>
         new(Plan.RunBlocks, Config.NumKvHeads, Config.HeadDim, maxSlots, maxTokensPerSlot);
 
+    /// <summary>Positions start, start+1, …, start+count−1 (int64), with the range's scalars held through the call (see <see cref="HeldScalars"/>).</summary>
+    private static Tensor Positions(long start, long count)
+    {
+        using Scalar from = start.ToScalar(), to = (start + count).ToScalar();
+        return arange(from, to, ScalarType.Int64);
+    }
+
     /// <summary>
     /// Logits [B, T, vocab] (fp32) for whole sequences [B, T] starting at position 0, without a cache.
     /// <paramref name="blockMasks"/> optionally replaces the causal mask of some blocks with an additive mask
@@ -168,7 +176,7 @@ public sealed class CausalLm : nn.Module
     {
         using var scope = NewDisposeScope();
         long batch = inputIds.shape[0], time = inputIds.shape[1];
-        Tensor positions = arange(time, ScalarType.Int64).unsqueeze(0).expand(batch, time);
+        Tensor positions = Positions(0, time).unsqueeze(0).expand(batch, time);
         ScalarType dtype = computeDtype ?? DecodeDtype;
         Tensor hidden = Embed(inputIds);
         using var causal = CausalChunkedMask.Causal((int)time, Config.QueryGroupSize);
@@ -196,7 +204,7 @@ public sealed class CausalLm : nn.Module
         using var scope = NewDisposeScope();
         long batch = inputIds.shape[0], time = inputIds.shape[1];
         int start = pass.StartPosition;
-        Tensor positions = arange(start, start + time, ScalarType.Int64).unsqueeze(0).expand(batch, time);
+        Tensor positions = Positions(start, time).unsqueeze(0).expand(batch, time);
         Tensor hidden = Embed(inputIds);
         var masks = new Dictionary<long, Tensor>();
         foreach (DecoderBlock block in blocks)
@@ -209,7 +217,7 @@ public sealed class CausalLm : nn.Module
             if (!masks.TryGetValue(prefixLength, out Tensor? mask))
             {
                 // Every prefix entry is visible; the new positions are causal among themselves.
-                Tensor causal = full(time, time, float.NegativeInfinity).triu_(1);
+                Tensor causal = full(time, time, HeldScalars.NegativeInfinity).triu_(1);
                 mask = cat([zeros(time, prefixLength), causal], 1).view(1, 1, time, prefixLength + time);
                 masks[prefixLength] = mask;
             }
@@ -236,7 +244,7 @@ public sealed class CausalLm : nn.Module
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Tensor ids = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
-        Tensor positions = arange(tokens.Count, ScalarType.Int64).unsqueeze(0);
+        Tensor positions = Positions(0, tokens.Count).unsqueeze(0);
         Tensor hidden = Embed(ids);
         using var causal = CausalChunkedMask.Causal(tokens.Count, Config.QueryGroupSize);
         foreach (DecoderBlock block in blocks)

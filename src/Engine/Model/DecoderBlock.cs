@@ -39,9 +39,9 @@ public sealed class DecoderBlock : nn.Module
             rope, mask, out keys, out values);
         keys.MoveToOuterDisposeScope();
         values.MoveToOuterDisposeScope();
-        Tensor afterAttention = hidden + attended; // fp32 + bf16 promotes to fp32 inside the add
+        Tensor afterAttention = hidden.add(attended, HeldScalars.One); // fp32 + bf16 promotes to fp32 inside the add
         Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
-        return (afterAttention + mlpOut).MoveToOuterDisposeScope();
+        return afterAttention.add(mlpOut, HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>The block over new positions that attend over earlier entries as well (see <see cref="SelfAttention.ForwardAfterPrefix"/>).</summary>
@@ -54,9 +54,9 @@ public sealed class DecoderBlock : nn.Module
         keys.MoveToOuterDisposeScope();
         values.MoveToOuterDisposeScope();
         weights?.MoveToOuterDisposeScope();
-        Tensor afterAttention = hidden + attended;
+        Tensor afterAttention = hidden.add(attended, HeldScalars.One);
         Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
-        return (afterAttention + mlpOut).MoveToOuterDisposeScope();
+        return afterAttention.add(mlpOut, HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     public Tensor ForwardDecode(Tensor hidden, Tensor rotation, ScalarType computeDtype, KvCache cache, Tensor additiveMask,
@@ -65,8 +65,8 @@ public sealed class DecoderBlock : nn.Module
         using var scope = NewDisposeScope();
         Tensor attended = attention.ForwardDecode(inputNorm.forward(hidden).to(computeDtype), rotation, cache, Index,
             additiveMask, split);
-        Tensor afterAttention = hidden + attended; // fp32 + bf16 promotes to fp32 inside the add
+        Tensor afterAttention = hidden.add(attended, HeldScalars.One); // fp32 + bf16 promotes to fp32 inside the add
         Tensor mlpOut = mlp.Forward(postAttentionNorm.forward(afterAttention).to(computeDtype), split);
-        return (afterAttention + mlpOut).MoveToOuterDisposeScope();
+        return afterAttention.add(mlpOut, HeldScalars.One).MoveToOuterDisposeScope();
     }
 }

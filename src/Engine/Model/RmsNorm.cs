@@ -8,12 +8,13 @@ namespace PdServe.Engine.Model;
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
-    private readonly double epsilon;
+    // Held for the module's life: see HeldScalars.
+    private readonly Scalar epsilon;
 
     public RmsNorm(Tensor weight, double epsilon) : base(nameof(RmsNorm))
     {
         this.weight = new Parameter(weight, requires_grad: false);
-        this.epsilon = epsilon;
+        this.epsilon = epsilon.ToScalar();
         RegisterComponents();
     }
 

@@ -84,7 +84,7 @@ public sealed class RotaryEmbedding : IDisposable
         Tensor xf = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
         int half = headDim / 2;
         Tensor rotated = cat([xf.narrow(-1, half, half).neg(), xf.narrow(-1, 0, half)], -1);
-        return (xf * cos).add_(rotated.mul_(sin)).MoveToOuterDisposeScope();
+        return (xf * cos).add_(rotated.mul_(sin), HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -97,7 +97,7 @@ public sealed class RotaryEmbedding : IDisposable
         using var scope = NewDisposeScope();
         (Tensor cos, Tensor sin) = Rows(positions.reshape(-1), maxPosition);
         // x·R = x⊙cos + rotate_half(x)⊙sin, where rotate_half(x) = x·P for a signed permutation P.
-        Tensor rotation = diag_embed(cos).add_(rotateHalfMatrix.unsqueeze(0) * sin.unsqueeze(1));
+        Tensor rotation = diag_embed(cos).add_(rotateHalfMatrix.unsqueeze(0) * sin.unsqueeze(1), HeldScalars.One);
         return rotation.MoveToOuterDisposeScope();
     }
 

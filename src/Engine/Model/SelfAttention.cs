@@ -1,3 +1,4 @@
+using TorchSharp;
 using PdServe.Engine.Cache;
 using PdServe.Engine.Runtime;
 using static TorchSharp.torch;
@@ -15,7 +16,8 @@ public sealed class SelfAttention : nn.Module
     private readonly int heads;
     private readonly int kvHeads;
     private readonly int headDim;
-    private readonly double scale;
+    // Held for the module's life: see HeldScalars.
+    private readonly Scalar scale;
 
     public SelfAttention(Projection qkv, Projection output, int heads, int kvHeads, int headDim) : base(nameof(SelfAttention))
     {
@@ -24,7 +26,7 @@ public sealed class SelfAttention : nn.Module
         this.heads = heads;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
-        scale = 1.0 / Math.Sqrt(headDim);
+        scale = (1.0 / Math.Sqrt(headDim)).ToScalar();
         RegisterComponents();
     }
 
@@ -120,7 +122,7 @@ public sealed class SelfAttention : nn.Module
         Tensor groupedQueries = q.reshape(batch * kvHeads, group * time, headDim);
         Tensor scores = bmm(groupedQueries, allKeys.reshape(batch * kvHeads, visible, headDim).transpose(1, 2))
             .view(batch, kvHeads, group, time, visible);
-        Tensor probabilities = scores.mul_(scale).add_(additiveMask.unsqueeze(2)).softmax(-1);
+        Tensor probabilities = scores.mul_(scale).add_(additiveMask.unsqueeze(2), HeldScalars.One).softmax(-1);
         Tensor attended = bmm(probabilities.view(batch * kvHeads, group * time, visible),
             allValues.reshape(batch * kvHeads, visible, headDim));
         Tensor merged = attended.view(batch, heads, time, headDim).transpose(1, 2).reshape(batch, time, heads * headDim);
@@ -139,7 +141,7 @@ public sealed class SelfAttention : nn.Module
     {
         long batch = q.shape[0], rows = q.shape[2], keys = k.shape[2];
         Tensor scores = bmm(q.reshape(batch * kvHeads, rows, headDim), k.reshape(batch * kvHeads, keys, headDim).transpose(1, 2));
-        Tensor weights = scores.to(ScalarType.Float32).view(batch, kvHeads, rows, keys).mul_(scale).add_(mask).softmax(-1);
+        Tensor weights = scores.to(ScalarType.Float32).view(batch, kvHeads, rows, keys).mul_(scale).add_(mask, HeldScalars.One).softmax(-1);
         Tensor attended = bmm(weights.to(q.dtype).view(batch * kvHeads, rows, keys), v.reshape(batch * kvHeads, keys, headDim));
         return attended.view(batch, kvHeads, rows, headDim);
     }

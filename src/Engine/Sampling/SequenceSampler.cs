@@ -1,3 +1,5 @@
+using PdServe.Engine.Model;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Sampling;
@@ -21,20 +23,22 @@ public sealed class SequenceSampler : IDisposable
     internal long Draw(Tensor logits)
     {
         using var scope = NewDisposeScope();
-        Tensor scaled = logits / Parameters.Temperature;
+        // Every scalar is held through its op (see HeldScalars).
+        using Scalar temperature = Parameters.Temperature.ToScalar(), topP = Parameters.TopP.ToScalar();
+        Tensor scaled = logits.div(temperature);
         long vocab = scaled.shape[0];
         if (Parameters.TopK > 0 && Parameters.TopK < vocab)
         {
             (Tensor topValues, _) = scaled.topk(Parameters.TopK);
-            scaled = scaled.masked_fill(scaled < topValues[Parameters.TopK - 1], float.NegativeInfinity);
+            scaled = scaled.masked_fill(scaled.lt(topValues[Parameters.TopK - 1]), HeldScalars.NegativeInfinity);
         }
         if (Parameters.TopP < 1f)
         {
             (Tensor sorted, Tensor order) = scaled.sort(descending: true);
             Tensor probabilities = sorted.softmax(0);
             // Drop a token when the mass before it already reaches top_p; the most likely token always stays.
-            Tensor massBefore = probabilities.cumsum(0) - probabilities;
-            sorted = sorted.masked_fill(massBefore >= Parameters.TopP, float.NegativeInfinity);
+            Tensor massBefore = probabilities.cumsum(0).sub(probabilities);
+            sorted = sorted.masked_fill(massBefore.ge(topP), HeldScalars.NegativeInfinity);
             long pick = sorted.softmax(0).multinomial(1, generator: Generator).item<long>();
             return order[pick].item<long>();
         }

@@ -21,7 +21,7 @@ public static class ScenarioCatalog
             new("pd-kv", Pruning, $"disaggregated, token-aware KV policy ({kvPlan})", 1, 1, kvPlan, null, "pd"),
             new("pd-plan", Pruning, $"disaggregated, prune plan: pruned blocks and KV policy ({prunePlan})", 1, 1, prunePlan, null, "pd"),
         };
-        foreach (int mbit in linkMbits)
+        foreach (int mbit in linkMbits.OrderByDescending(m => m))
         {
             string group = LinkGroup(mbit);
             string suffix = mbit >= 1000 && mbit % 1000 == 0 ? $"{mbit / 1000}gbit" : $"{mbit}mbit";
