@@ -20,7 +20,18 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
         Run(args, new CliContext(stdout, stderr));
 
-    public static int Run(string[] args, CliContext context)
+    public static int Run(string[] args, CliContext context) =>
+        // The invocation is synchronous here, so the await in Execute completes inline and nothing blocks on a context.
+        Execute(args, context, (parseResult, configuration) => Task.FromResult(parseResult.Invoke(configuration))).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Runs the CLI in-process; <paramref name="cancellationToken"/> reaches the command's action (bench scenarios runs
+    /// each row's bench serve this way and stops it when the scenarios are interrupted).
+    /// </summary>
+    public static Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken) =>
+        Execute(args, context, (parseResult, configuration) => parseResult.InvokeAsync(configuration, cancellationToken));
+
+    private static async Task<int> Execute(string[] args, CliContext context, Func<ParseResult, InvocationConfiguration, Task<int>> invoke)
     {
         try
         {
@@ -30,7 +41,7 @@ public static class Program
             ParseResult parseResult = root.Parse(args);
             if (parseResult.Action is ParseErrorAction && parseResult.Errors.Count > 0)
                 return ErrorReporter.ReportParseErrors(parseResult, context.Stderr);
-            int code = parseResult.Invoke(new InvocationConfiguration
+            int code = await invoke(parseResult, new InvocationConfiguration
             {
                 Output = context.Stdout,
                 Error = context.Stderr,

@@ -23,4 +23,19 @@ public sealed class UpLinkTests
             Assert.Equal($"http://10.77.0.1:{spec.Port}", settings[$"ReverseProxy:Clusters:prefill:Destinations:{spec.Name}:Address"]);
         Assert.Equal($"http://127.0.0.1:{decode.Port}", settings[$"ReverseProxy:Clusters:decode:Destinations:{decode.Name}:Address"]);
     }
+
+    [Theory]
+    [InlineData(1, "32kbit")]
+    [InlineData(100, "1000kbit")]
+    [InlineData(1000, "10000kbit")]
+    public void The_token_bucket_holds_ten_milliseconds_of_traffic_and_at_least_32_kbit(int megabits, string burst) =>
+        Assert.Equal(burst, ShapedLink.Burst(megabits));
+
+    [Fact]
+    public void Gateway_probes_wait_long_enough_for_a_link_busy_with_kv()
+    {
+        var settings = UpRunner.GatewaySettings(new UpOptions { ModelDir = "/m" }, "m", "token", NodeSpec.Plan(1, 1, 2));
+        Assert.All(new[] { "prefill", "decode" }, pool =>
+            Assert.True(TimeSpan.Parse(settings[$"ReverseProxy:Clusters:{pool}:HealthCheck:Active:Timeout"]!) >= TimeSpan.FromSeconds(3)));
+    }
 }

@@ -15,6 +15,7 @@ public sealed class ChildProcess : IDisposable
 
     private readonly Process _process;
     private readonly Queue<string> _lastLines = new();
+    private int _disposed;
 
     private ChildProcess(string name, Process process)
     {
@@ -70,7 +71,7 @@ public sealed class ChildProcess : IDisposable
     /// <summary>SIGTERM, then a kill of the process tree if it is still running after <paramref name="grace"/>.</summary>
     public void Stop(TimeSpan grace)
     {
-        if (_process.HasExited) return;
+        if (Volatile.Read(ref _disposed) != 0 || _process.HasExited) return;
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) _ = Kill(_process.Id, SigTerm);
         if (!_process.WaitForExit(grace))
         {
@@ -79,10 +80,11 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Idempotent: a cancellation callback and a using block may both dispose the same process.</summary>
     public void Dispose()
     {
         Stop(TimeSpan.Zero);
-        _process.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _process.Dispose();
     }
 
     private void Forward(string? line, TextWriter log)

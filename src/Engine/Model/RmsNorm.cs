@@ -25,7 +25,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         Tensor x = input.dtype == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
         // x * x, not square(): square() is ~25x slower on this libtorch build.
-        Tensor normalized = x * (x * x).mean([-1L], keepdim: true).add_(epsilon).rsqrt_();
+        Tensor normalized = x * (x * x).mean([-1L], keepdim: true).add_(epsilon, HeldScalars.One).rsqrt_();
         return (normalized * weight).MoveToOuterDisposeScope();
     }
 }

@@ -73,7 +73,7 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
             using (cancellationToken.Register(cluster.Dispose))
             {
                 context.Stderr.WriteLine($"== {scenario.Name}: {run.ServeCommand}");
-                int code = await Task.Run(() => Program.Run(serveArguments, context), CancellationToken.None);
+                int code = await Program.RunAsync(serveArguments, context, cancellationToken);
                 if (code != ExitCodes.Ok) return run with { Error = $"bench serve exited with {code}" };
             }
             var report = JsonSerializer.Deserialize<ServeBenchReport>(await File.ReadAllTextAsync(json, cancellationToken), BenchEngineCommand.JsonOptions)!;
@@ -99,7 +99,7 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
         using var log = new StreamWriter(Path.Combine(logDirectory, "cross-check.log")) { AutoFlush = true };
         using var cluster = await UpCluster.StartAsync(upArguments, log, StartupTimeout, cancellationToken);
         using var stop = cancellationToken.Register(cluster.Dispose);
-        int code = await Task.Run(() => Program.Run(serveArguments, context), CancellationToken.None);
+        int code = await Program.RunAsync(serveArguments, context, cancellationToken);
         if (code != ExitCodes.Ok) return (null, $"bench serve exited with {code}");
         var report = JsonSerializer.Deserialize<ServeBenchReport>(await File.ReadAllTextAsync(json, cancellationToken), BenchEngineCommand.JsonOptions)!;
         var tokenizer = Engine.Tokenization.TextTokenizer.Load(settings.Model);
