@@ -99,6 +99,7 @@ public static class BenchServeCommand
     {
         var report = await ServeBenchProgress.RunAsync(context, observer => ServeBenchRunner.RunAsync(options, commandLine, observer, cancellationToken));
         context.Out.Write(ServeBenchTable.Create(report));
+        context.Out.Write(ServeBenchTable.Latencies(report));
         foreach (string line in ServeBenchTable.FailureLines(report)) context.Stderr.WriteLine($"failed: {line}");
         if (report.TotalCompleted == 0) context.Stderr.WriteLine("pdserve: bench serve: every request failed");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);

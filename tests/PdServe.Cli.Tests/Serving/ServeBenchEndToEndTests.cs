@@ -46,6 +46,8 @@ public sealed class ServeBenchEndToEndTests
             Assert.Equal(1.0, rate.SloAttainment);
         }
         Assert.Contains("out tok/s", run.Stdout);
+        Assert.Contains("Latencies (ms) of successful requests", run.Stdout);
+        Assert.Contains("TPOT", run.Stdout);
         Assert.True(new FileInfo(plot).Length > 1000);
     }
 

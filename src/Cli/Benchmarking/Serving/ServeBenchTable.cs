@@ -28,6 +28,23 @@ public static class ServeBenchTable
         return table;
     }
 
+    /// <summary>Every latency of every rate in full: mean, p50, p90, p99 and the number of samples.</summary>
+    public static Table Latencies(ServeBenchReport report)
+    {
+        var table = new Table().Title("Latencies (ms) of successful requests");
+        table.AddColumn("rate").AddColumn("metric");
+        foreach (string column in (string[])["samples", "mean", "p50", "p90", "p99"]) table.AddColumn(new TableColumn(column).RightAligned());
+        foreach (var r in report.Rates)
+        {
+            foreach (var (name, summary) in new[] { ("TTFT", r.TtftMs), ("TPOT", r.TpotMs), ("ITL", r.ItlMs), ("E2E", r.E2elMs) })
+            {
+                table.AddRow(r.Rate, name, Count(summary.Count), Number(summary.Mean, "0.0"), Number(summary.P50, "0.0"),
+                    Number(summary.P90, "0.0"), Number(summary.P99, "0.0"));
+            }
+        }
+        return table;
+    }
+
     /// <summary>The failure reasons of every rate, so none is hidden behind a count.</summary>
     public static IEnumerable<string> FailureLines(ServeBenchReport report) =>
         report.Rates.SelectMany(r => r.Failures.Select(f => $"rate {r.Rate}: {f.Count} × {f.Reason}"));
