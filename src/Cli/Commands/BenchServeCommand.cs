@@ -47,7 +47,7 @@ public static class BenchServeCommand
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Generate exactly max_tokens (the server's ignore_eos)" };
         var noStream = new Option<bool>("--no-stream") { Description = "Plain JSON responses: throughput and end-to-end latency only (no TTFT, TPOT, ITL)" };
         var goodput = new Option<string>("--goodput") { Description = "SLO limits for goodput, milliseconds: ttft:MS,tpot:MS,e2el:MS (any subset)", HelpName = "ttft:MS,tpot:MS" }
-            .Require(text => TryParseSlo(text, out _, out _), "metric:milliseconds pairs (ttft, tpot, e2el)");
+            .Require(text => TryParseSlo(text, out _), "metric:milliseconds pairs (ttft, tpot, e2el)");
         var warmup = OptionChecks.Int("--warmup", 4, "Requests sent first and not counted", "N").Require(n => n >= 0, "an integer >= 0");
         var timeout = OptionChecks.Int("--request-timeout", 600, "Seconds before a request counts as failed", "S").Require(n => n >= 1, "an integer >= 1");
         var output = new Option<string>("--out") { Description = "Write the results (command, machine, one object per rate) as JSON", HelpName = "FILE.json", Required = true };
@@ -62,7 +62,7 @@ public static class BenchServeCommand
         {
             TryParseRates(parseResult.GetValue(rates)!, out var rateList);
             SloLimits? slo = null;
-            if (parseResult.GetValue(goodput) is { } sloText) TryParseSlo(sloText, out slo, out _);
+            if (parseResult.GetValue(goodput) is { } sloText) TryParseSlo(sloText, out slo);
             bool stream = !parseResult.GetValue(noStream);
             if (slo is { NeedsStreaming: true } && !stream)
                 throw new CliError("--goodput with ttft or tpot needs streaming; drop --no-stream or use e2el only");
@@ -121,18 +121,16 @@ public static class BenchServeCommand
         return parsed.Count > 0;
     }
 
-    private static bool TryParseSlo(string text, out SloLimits? limits, out string? error)
+    private static bool TryParseSlo(string text, out SloLimits? limits)
     {
         try
         {
             limits = SloLimits.Parse(text);
-            error = null;
             return true;
         }
-        catch (FormatException e)
+        catch (FormatException)
         {
             limits = null;
-            error = e.Message;
             return false;
         }
     }

@@ -10,7 +10,11 @@ public static class ScenarioCatalog
     public const string Disaggregation = "Unified vs disaggregated (loopback)";
     public const string Pruning = "KV policy and prune plan (loopback)";
 
-    public static string LinkGroup(int mbit) => mbit >= 1000 && mbit % 1000 == 0 ? $"Shaped link, {mbit / 1000} Gbit/s" : $"Shaped link, {mbit} Mbit/s";
+    public static string LinkGroup(int mbit) => $"Shaped link, {LinkRate(mbit).Text}";
+
+    /// <summary>A link rate as text ("1 Gbit/s", "100 Mbit/s") and as a scenario-name suffix ("1gbit", "100mbit").</summary>
+    private static (string Text, string Suffix) LinkRate(int mbit) =>
+        mbit >= 1000 && mbit % 1000 == 0 ? ($"{mbit / 1000} Gbit/s", $"{mbit / 1000}gbit") : ($"{mbit} Mbit/s", $"{mbit}mbit");
 
     public static IReadOnlyList<ServingScenario> Create(string kvPlan, string prunePlan, IReadOnlyList<int> linkMbits)
     {
@@ -24,8 +28,8 @@ public static class ScenarioCatalog
         foreach (int mbit in linkMbits.OrderByDescending(m => m))
         {
             string group = LinkGroup(mbit);
-            string suffix = mbit >= 1000 && mbit % 1000 == 0 ? $"{mbit / 1000}gbit" : $"{mbit}mbit";
-            scenarios.Add(new($"pd-{suffix}", group, $"disaggregated, full KV, prefill node behind a {group[13..]} tbf-shaped veth", 1, 1, null, mbit, "pd"));
+            var (rate, suffix) = LinkRate(mbit);
+            scenarios.Add(new($"pd-{suffix}", group, $"disaggregated, full KV, prefill node behind a {rate} tbf-shaped veth", 1, 1, null, mbit, "pd"));
             scenarios.Add(new($"pd-kv-{suffix}", group, "the same with the token-aware KV policy", 1, 1, kvPlan, mbit, $"pd-{suffix}"));
             scenarios.Add(new($"pd-plan-{suffix}", group, "the same with the prune plan", 1, 1, prunePlan, mbit, $"pd-{suffix}"));
         }

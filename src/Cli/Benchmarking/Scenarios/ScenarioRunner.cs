@@ -69,15 +69,10 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
         try
         {
             using var log = new StreamWriter(Path.Combine(logDirectory, $"{scenario.Name}.log")) { AutoFlush = true };
-            using (var cluster = await UpCluster.StartAsync(upArguments, log, StartupTimeout, cancellationToken))
-            using (cancellationToken.Register(cluster.Dispose))
-            {
-                context.Stderr.WriteLine($"== {scenario.Name}: {run.ServeCommand}");
-                int code = await Program.RunAsync(serveArguments, context, cancellationToken);
-                if (code != ExitCodes.Ok) return run with { Error = $"bench serve exited with {code}" };
-            }
-            var report = JsonSerializer.Deserialize<ServeBenchReport>(await File.ReadAllTextAsync(json, cancellationToken), BenchEngineCommand.JsonOptions)!;
-            return run with { Report = report };
+            using var cluster = await UpCluster.StartAsync(upArguments, log, StartupTimeout, cancellationToken);
+            using var stop = cancellationToken.Register(cluster.Dispose);
+            context.Stderr.WriteLine($"== {scenario.Name}: {run.ServeCommand}");
+            return run with { Report = await ServeAsync(serveArguments, json, cancellationToken) };
         }
         catch (CliError e)
         {
@@ -99,9 +94,15 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
         using var log = new StreamWriter(Path.Combine(logDirectory, "cross-check.log")) { AutoFlush = true };
         using var cluster = await UpCluster.StartAsync(upArguments, log, StartupTimeout, cancellationToken);
         using var stop = cancellationToken.Register(cluster.Dispose);
-        int code = await Program.RunAsync(serveArguments, context, cancellationToken);
-        if (code != ExitCodes.Ok) return (null, $"bench serve exited with {code}");
-        var report = JsonSerializer.Deserialize<ServeBenchReport>(await File.ReadAllTextAsync(json, cancellationToken), BenchEngineCommand.JsonOptions)!;
+        ServeBenchReport report;
+        try
+        {
+            report = await ServeAsync(serveArguments, json, cancellationToken);
+        }
+        catch (CliError e)
+        {
+            return (null, e.Message);
+        }
         var tokenizer = Engine.Tokenization.TextTokenizer.Load(settings.Model);
         var prompt = RandomPrompts.Create(tokenizer, settings.InputLength, settings.OutputLength, 0, 1, settings.Seed)[0];
         var wrk = await WrkCrossCheck.RunAsync(new Uri($"http://127.0.0.1:{settings.Port}/"), report.Model, prompt, settings.CrossCheckConcurrency,
@@ -109,6 +110,14 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
         context.Stderr.WriteLine(wrk.WrkSummary);
         return (new ServingResultsMarkdown.CrossCheck("pdserve " + string.Join(' ', upArguments), "pdserve " + string.Join(' ', serveArguments),
             report.Rates[0], wrk, settings.OutputLength), null);
+    }
+
+    /// <summary>Runs one bench serve command line in this process and reads back the report it wrote to <paramref name="json"/>.</summary>
+    private async Task<ServeBenchReport> ServeAsync(string[] serveArguments, string json, CancellationToken cancellationToken)
+    {
+        int code = await Program.RunAsync(serveArguments, context, cancellationToken);
+        if (code != ExitCodes.Ok) throw new CliError($"bench serve exited with {code}");
+        return JsonSerializer.Deserialize<ServeBenchReport>(await File.ReadAllTextAsync(json, cancellationToken), BenchEngineCommand.JsonOptions)!;
     }
 
     private string[] ServeArguments(int numPrompts, IReadOnlyList<double> rates, int? maxConcurrency, bool stream)

@@ -88,16 +88,7 @@ public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, s
         double e2el = elapsed();
         if (!done) return RequestOutcome.Failed("the stream ended without data: [DONE]", e2el, sentAtSeconds);
         if (usage is not { } counts) return RequestOutcome.Failed("the stream carried no usage chunk", e2el, sentAtSeconds);
-        return new RequestOutcome
-        {
-            Success = true,
-            PromptTokens = counts.GetProperty("prompt_tokens").GetInt32(),
-            OutputTokens = counts.GetProperty("completion_tokens").GetInt32(),
-            TtftMs = ttft,
-            E2elMs = e2el,
-            ItlMs = itl,
-            SentAtSeconds = sentAtSeconds,
-        };
+        return Succeeded(counts, e2el, sentAtSeconds) with { TtftMs = ttft, ItlMs = itl };
     }
 
     private static RequestOutcome ReadWhole(string body, double e2el, double sentAtSeconds)
@@ -105,15 +96,18 @@ public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, s
         using var document = JsonDocument.Parse(body);
         if (!document.RootElement.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object)
             return RequestOutcome.Failed("the response carried no usage", e2el, sentAtSeconds);
-        return new RequestOutcome
-        {
-            Success = true,
-            PromptTokens = usage.GetProperty("prompt_tokens").GetInt32(),
-            OutputTokens = usage.GetProperty("completion_tokens").GetInt32(),
-            E2elMs = e2el,
-            SentAtSeconds = sentAtSeconds,
-        };
+        return Succeeded(usage, e2el, sentAtSeconds);
     }
+
+    /// <summary>A completed request with the server's token counts from its <c>usage</c> object.</summary>
+    private static RequestOutcome Succeeded(JsonElement usage, double e2el, double sentAtSeconds) => new()
+    {
+        Success = true,
+        PromptTokens = usage.GetProperty("prompt_tokens").GetInt32(),
+        OutputTokens = usage.GetProperty("completion_tokens").GetInt32(),
+        E2elMs = e2el,
+        SentAtSeconds = sentAtSeconds,
+    };
 
     private static bool CarriesText(JsonElement chunk) =>
         chunk.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array
