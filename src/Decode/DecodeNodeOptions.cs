@@ -29,6 +29,13 @@ public sealed record DecodeNodeOptions
     /// <summary>KV payload per chunk asked of prefill nodes (0: the prefill node's default).</summary>
     public uint ChunkBytes { get; init; }
 
+    /// <summary>
+    /// The prefill nodes this decode node may pull KV from (`--prefill-nodes`): http://host:port addresses, where host
+    /// may be a DNS name that stands for every address it resolves to (a Kubernetes headless Service). A request naming
+    /// any other prefill_address is refused; empty trusts none (unified mode only). `pdserve up` passes its prefill nodes.
+    /// </summary>
+    public IReadOnlyList<string> TrustedPrefillNodes { get; init; } = [];
+
     /// <summary>Dtype of local (unified-mode) prompt processing.</summary>
     public ScalarType PrefillDtype { get; init; } = ScalarType.BFloat16;
 }
