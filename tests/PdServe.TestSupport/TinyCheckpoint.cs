@@ -71,7 +71,8 @@ public static class TinyCheckpoint
     /// when missing). Same seed, same bytes. With <paramref name="shardCount"/> the weights are split over that many
     /// model-0000i-of-0000n.safetensors files with a model.safetensors.index.json; otherwise one model.safetensors.
     /// <paramref name="identityBlocks"/> get zero output projections (o_proj and down_proj), so they pass their input
-    /// through unchanged; the other weights are the same as without them.
+    /// through unchanged; the other weights are the same as without them. <paramref name="poisonedTokens"/> get NaN
+    /// embedding rows: a sequence that contains one yields non-finite logits (a poison request for fault-isolation tests).
     /// </summary>
     public static void Write(
         string directory,
@@ -80,7 +81,8 @@ public static class TinyCheckpoint
         torch.ScalarType dtype = torch.ScalarType.Float32,
         int? shardCount = null,
         JsonObject? generationConfig = null,
-        IReadOnlyCollection<int>? identityBlocks = null)
+        IReadOnlyCollection<int>? identityBlocks = null,
+        IReadOnlyCollection<int>? poisonedTokens = null)
     {
         Directory.CreateDirectory(directory);
         WriteJson(Path.Combine(directory, "config.json"), ConfigJson(config, dtype));
@@ -92,6 +94,8 @@ public static class TinyCheckpoint
             tensors[LlamaTensorNames.OProj(block)].zero_();
             tensors[LlamaTensorNames.DownProj(block)].zero_();
         }
+        foreach (int token in poisonedTokens ?? [])
+            tensors[LlamaTensorNames.Embedding][token].fill_(float.NaN);
         try
         {
             var metadata = new Dictionary<string, string> { ["format"] = "pt" };

@@ -33,10 +33,10 @@ public static class TinyTokenizer
     }
 
     /// <summary>Writes a complete tiny model directory (weights, configs, tokenizer) and returns its config.</summary>
-    public static ModelConfig WriteModel(string directory, ModelConfig config, int seed)
+    public static ModelConfig WriteModel(string directory, ModelConfig config, int seed, IReadOnlyCollection<int>? poisonedTokens = null)
     {
         ModelConfig sized = ConfigFor(config);
-        TinyCheckpoint.Write(directory, sized, seed);
+        TinyCheckpoint.Write(directory, sized, seed, poisonedTokens: poisonedTokens);
         Write(directory);
         return sized;
     }
