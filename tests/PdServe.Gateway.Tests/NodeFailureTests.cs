@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Grpc.Core;
+using PdServe.KvTransfer;
 using PdServe.Gateway.Tests.Fakes;
 
 namespace PdServe.Gateway.Tests;
@@ -133,7 +135,7 @@ public sealed class NodeFailureTests
             Settings = new Dictionary<string, string?> { ["ReverseProxy:Clusters:prefill:HealthCheck:Passive:ReactivationPeriod"] = "00:01:00" },
         });
         var decode = cluster.Decode[0];
-        decode.Behavior = new FakeDecodeBehavior { FailBeforeFirstToken = true };
+        decode.Behavior = new FakeDecodeBehavior { Failure = new FakeFailure(StatusCode.Unavailable, FaultSide.Peer) };
 
         using var response = await cluster.PostAsync("/v1/completions", Body(stream: false));
         // One decode node, so the retry goes to it again, with the other prefill node's address.

@@ -39,7 +39,19 @@ public sealed class ApiException(int status, string message, string type, string
         new(StatusCodes.Status503ServiceUnavailable, $"No healthy node in the {pool} pool", "service_unavailable", null,
             "no_healthy_node") { RetryAfterSeconds = 1 };
 
-    public static ApiException NodeFailed(int status, string message) =>
-        new(status, message, status == StatusCodes.Status400BadRequest ? "invalid_request_error" : "server_error", null,
-            "node_failed");
+    /// <summary>A node refused the request for the request's own reason (a value it cannot serve, non-finite logits).</summary>
+    public static ApiException InvalidRequest(string message) =>
+        new(StatusCodes.Status400BadRequest, message, "invalid_request_error", null, "invalid_request");
+
+    /// <summary>The decode node's connection broke after the client already received output, so no retry was possible.</summary>
+    public static ApiException NodeUnreachable(string message) =>
+        new(StatusCodes.Status502BadGateway, message, "server_error", null, "node_unreachable");
+
+    /// <summary>Nodes declared themselves down or could not be reached, and the retry failed too.</summary>
+    public static ApiException NodeUnavailable(string message) =>
+        new(StatusCodes.Status503ServiceUnavailable, message, "service_unavailable", null, "node_unavailable") { RetryAfterSeconds = 1 };
+
+    /// <summary>Any other node failure that the retry did not overcome.</summary>
+    public static ApiException NodeFailed(string message) =>
+        new(StatusCodes.Status502BadGateway, message, "server_error", null, "node_failed");
 }

@@ -87,7 +87,10 @@ public sealed class GenerationEndpoint(
         }
         catch (Exception e) when (context.Response.HasStarted && !cancellationToken.IsCancellationRequested)
         {
-            var error = e as ApiException ?? new ApiException(StatusCodes.Status500InternalServerError, "Internal error", "server_error");
+            // The same rules as an error status: an ApiException's message is written for the client; anything else
+            // is logged and the client only learns which request to look up.
+            var error = e as ApiException ?? new ApiException(StatusCodes.Status500InternalServerError,
+                $"Internal error (request {identity.Id}); see the gateway log", "server_error");
             if (e is not ApiException) logger.LogError(e, "Stream {Id} failed", identity.Id);
             await sse.WriteAsync(ErrorResponse.From(error), cancellationToken);
             await sse.WriteDoneAsync(cancellationToken);

@@ -5,6 +5,7 @@ using PdServe.Gateway.Api;
 using PdServe.Gateway.Hosting;
 using PdServe.Gateway.Metrics;
 using PdServe.Gateway.Routing;
+using PdServe.KvTransfer;
 using PdServe.KvTransfer.Protocol;
 using Yarp.ReverseProxy.Model;
 
@@ -13,8 +14,9 @@ namespace PdServe.Gateway.Streaming;
 /// <summary>
 /// Runs one request: per prompt, picks a prefill node P and a decode node D, calls D.Generate with P's address, and
 /// hands the samples' text to <c>sink</c> as it is released. A call that fails before any of its output reached
-/// <c>sink</c> (for a non-streaming request: before it completed) is retried once on other nodes; any other failure
-/// ends the request with an <see cref="ApiException"/>.
+/// <c>sink</c> (for a non-streaming request: before it completed) is retried once on other nodes, unless the request
+/// itself caused it; any other failure ends the request with an <see cref="ApiException"/>. Only the node a failure is
+/// attributed to leaves its pool (<see cref="NodeCallFailure"/>); what the node said is logged, never sent to the client.
 /// </summary>
 public sealed class GenerationRunner(
     NodeSelector nodes,
@@ -50,7 +52,7 @@ public sealed class GenerationRunner(
 
         var calls = parameters.Prompts
             .Select((prompt, index) => CancelOthersOnFailure(
-                RunPromptAsync($"{requestId}-{index}", index, prompt, parameters, context, Deliver, cancellation.Token), cancellation))
+                RunPromptAsync(requestId, $"{requestId}-{index}", index, prompt, parameters, context, Deliver, cancellation.Token), cancellation))
             .ToList();
         int[] completionTokens;
         try
@@ -85,11 +87,12 @@ public sealed class GenerationRunner(
         }
     }
 
-    private async Task<int> RunPromptAsync(string callId, int promptIndex, IReadOnlyList<int> prompt,
+    private async Task<int> RunPromptAsync(string requestId, string callId, int promptIndex, IReadOnlyList<int> prompt,
         GenerationParameters parameters, HttpContext context, Func<ChoiceDelta, ValueTask> deliver, CancellationToken cancellationToken)
     {
         var avoidDecode = new List<DestinationState>();
         var avoidPrefill = new List<DestinationState>();
+        ApiException? failedAttempt = null;
         for (int attempt = 0; ; attempt++)
         {
             var samples = Enumerable.Range(0, parameters.N)
@@ -108,8 +111,8 @@ public sealed class GenerationRunner(
                 await deliver(delta);
             }
 
-            using NodeChoice decode = nodes.Pick(NodePools.Decode, context, avoidDecode);
-            using NodeChoice? prefill = nodes.HasNodes(NodePools.Prefill) ? nodes.Pick(NodePools.Prefill, context, avoidPrefill) : null;
+            using NodeChoice decode = Pick(NodePools.Decode, context, avoidDecode, failedAttempt);
+            using NodeChoice? prefill = nodes.HasNodes(NodePools.Prefill) ? Pick(NodePools.Prefill, context, avoidPrefill, failedAttempt) : null;
             try
             {
                 var request = BuildRequest(callId, prompt, parameters, parameters.MaxTokens[promptIndex], prefill);
@@ -123,22 +126,44 @@ public sealed class GenerationRunner(
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
                 var failure = NodeCallFailure.From(e);
-                if (failure.DecodeNodeFailed) failures.ReportFailure(decode, e.Status.Detail);
-                if (failure.PrefillNodeFailed && prefill is not null) failures.ReportFailure(prefill, e.Status.Detail);
-                if (attempt > 0 || delivered || !failure.Retryable)
-                {
-                    logger.LogWarning("Call {CallId} failed on decode node {Decode} ({Status}: {Detail}); not retried",
-                        callId, decode.Address, e.StatusCode, e.Status.Detail);
-                    throw failure.Error;
-                }
-                logger.LogInformation("Call {CallId} failed on decode node {Decode} ({Status}: {Detail}); retrying on other nodes",
-                    callId, decode.Address, e.StatusCode, e.Status.Detail);
+                string reason = $"{e.StatusCode}, fault {FaultName(failure)}: {Detail(e)}";
+                if (failure.EvictDecodeNode) failures.ReportFailure(decode, callId, reason);
+                if (failure.EvictPrefillNode && prefill is not null) failures.ReportFailure(prefill, callId, $"reported by decode node {decode.Address}: {reason}");
+                bool retry = attempt == 0 && !delivered && failure.Retryable;
+                logger.Log(failure.Kind == NodeCallFailure.Cause.Request ? LogLevel.Information : LogLevel.Warning,
+                    "Call {CallId} failed on decode node {Decode} (prefill node {Prefill}): {Reason}; {Outcome}",
+                    callId, decode.Address, prefill?.Address ?? "none", reason, retry ? "retrying on other nodes" : "not retried");
+                var error = failure.ClientError(requestId, e.Status.Detail, delivered);
+                if (!retry) throw error;
+                failedAttempt = error;
                 metrics.Retries.Inc();
                 avoidDecode.Add(decode.Destination);
                 if (prefill is not null) avoidPrefill.Add(prefill.Destination);
             }
         }
     }
+
+    /// <summary>
+    /// A node of <paramref name="pool"/>; on a retry that finds the pool empty (the failed node just left it), the
+    /// client is told what happened to its request rather than that the pool is empty.
+    /// </summary>
+    private NodeChoice Pick(string pool, HttpContext context, IReadOnlyCollection<DestinationState> avoid, ApiException? failedAttempt)
+    {
+        try
+        {
+            return nodes.Pick(pool, context, avoid);
+        }
+        catch (ApiException) when (failedAttempt is not null)
+        {
+            throw failedAttempt;
+        }
+    }
+
+    private static string FaultName(NodeCallFailure failure) =>
+        failure.Side is { } side ? NodeFault.Name(side) : failure.Transport ? "none (transport)" : "none";
+
+    private static string Detail(RpcException e) =>
+        e.Status.DebugException is { } transport ? $"{e.Status.Detail} ({transport.GetType().Name}: {transport.Message})" : e.Status.Detail;
 
     private static GenerateRequest BuildRequest(string callId, IReadOnlyList<int> prompt, GenerationParameters parameters,
         int maxTokens, NodeChoice? prefill)

@@ -38,7 +38,8 @@ public sealed class FakeDecodeNode : IAsyncDisposable
     public int Running => Volatile.Read(ref _running);
     public bool Killed { get; private set; }
 
-    public sealed record ReceivedCall(GenerateRequest Request, string? NodeToken);
+    /// <summary>A call as received; <paramref name="Failed"/>: the node failed it by <see cref="FakeDecodeBehavior.Failure"/>.</summary>
+    public sealed record ReceivedCall(GenerateRequest Request, string? NodeToken, bool Failed);
 
     public static async Task<FakeDecodeNode> StartAsync(FakeScript script)
     {
@@ -102,14 +103,15 @@ public sealed class FakeDecodeNode : IAsyncDisposable
         public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateEvent> responseStream,
             ServerCallContext context)
         {
-            node.Calls.Enqueue(new ReceivedCall(request, context.RequestHeaders.GetValue("x-pdserve-token")));
             var behavior = node.Behavior;
+            var failure = behavior.Failure is { } f && f.Takes(request) ? f : null;
+            node.Calls.Enqueue(new ReceivedCall(request, context.RequestHeaders.GetValue("x-pdserve-token"), failure is not null));
             if (behavior.Exhausted) throw new RpcException(new Status(StatusCode.ResourceExhausted, "KV budget full"));
-            if (behavior.FailBeforeFirstToken) throw new RpcException(new Status(StatusCode.Unavailable, "prefill node unreachable"));
+            if (failure is { AfterTokens: 0 }) await FailAsync(failure, context);
             node.Enter();
             try
             {
-                await StreamAsync(request, responseStream, behavior, context.CancellationToken);
+                await StreamAsync(request, responseStream, behavior, failure, context);
             }
             finally
             {
@@ -117,9 +119,20 @@ public sealed class FakeDecodeNode : IAsyncDisposable
             }
         }
 
-        private async Task StreamAsync(GenerateRequest request, IServerStreamWriter<GenerateEvent> stream,
-            FakeDecodeBehavior behavior, CancellationToken cancellationToken)
+        private async Task FailAsync(FakeFailure failure, ServerCallContext context)
         {
+            if (failure.Trigger is { } trigger) await trigger.Task.WaitAsync(context.CancellationToken);
+            if (!failure.CutConnection) throw failure.Exception();
+            var connection = node._connections[context.GetHttpContext().Connection.Id];
+            connection.Abort(new ConnectionAbortedException("cut by the test"));
+            // The call ends with the connection; the status below never reaches the gateway.
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        private async Task StreamAsync(GenerateRequest request, IServerStreamWriter<GenerateEvent> stream,
+            FakeDecodeBehavior behavior, FakeFailure? failure, ServerCallContext context)
+        {
+            var cancellationToken = context.CancellationToken;
             int n = Math.Max(1, request.N);
             var tokens = Enumerable.Range(0, n).Select(s => node.Script.TokensFor(request, s)).ToArray();
             var counts = new int[n];
@@ -132,6 +145,7 @@ public sealed class FakeDecodeNode : IAsyncDisposable
                     if (done[s]) continue;
                     if (behavior.FailAfterTokens is { } limit && sent >= limit)
                         throw new RpcException(new Status(StatusCode.Internal, "decode step failed"));
+                    if (failure is not null && sent >= failure.AfterTokens) await FailAsync(failure, context);
                     if (behavior.TokenDelay > TimeSpan.Zero) await Task.Delay(behavior.TokenDelay, cancellationToken);
                     int token = tokens[s][position];
                     var tokenEvent = new TokenEvent { SampleIndex = s, TokenId = token, Logprob = FakeScript.Logprob(position) };
