@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using Microsoft.Extensions.Hosting;
 using PdServe.Gateway.Hosting;
 
@@ -7,6 +8,7 @@ namespace PdServe.Cli.Commands;
 /// <summary>
 /// <c>pdserve gateway --config FILE [--config FILE2] [--model DIR] [--host ADDR] [--port 8000]</c>: the gateway alone,
 /// in front of pools named in configuration (configs/*.json, appsettings, environment); files are reloaded on change.
+/// Listening beyond loopback without API keys is allowed, with a warning on stderr.
 /// </summary>
 public static class GatewayCommand
 {
@@ -36,12 +38,19 @@ public static class GatewayCommand
         {
             var overrides = new Dictionary<string, string?>();
             if (parseResult.GetValue(model) is { } dir) overrides["Gateway:ModelDirectory"] = Path.GetFullPath(dir);
+            string listenHost = parseResult.GetValue(host)!;
             await using var app = GatewayApplication.Build(new GatewayHostSettings
             {
-                Urls = $"http://{parseResult.GetValue(host)}:{parseResult.GetValue(port)}",
+                Urls = $"http://{listenHost}:{parseResult.GetValue(port)}",
                 ConfigFiles = parseResult.GetValue(config) ?? [],
                 Overrides = overrides,
             });
+            if (!IsLoopback(listenHost) && GatewayApplication.Options(app).ApiKeys.Count == 0)
+            {
+                context.Stderr.WriteLine($"{Program.Name}: warning: the gateway listens on {listenHost} without API keys: anyone who can " +
+                    "reach it can generate and read /pools and /metrics; set Gateway:ApiKeys (e.g. Gateway__ApiKeys__0=sk-...)");
+                context.Stderr.Flush();
+            }
             await app.StartAsync(cancellationToken);
             context.Stdout.WriteLine($"gateway listening on {GatewayApplication.ListeningAddress(app)}");
             context.Stdout.Flush();
@@ -50,4 +59,9 @@ public static class GatewayCommand
         });
         return command;
     }
+
+    /// <summary>True for addresses only this machine can reach: <c>localhost</c> and loopback IPs.</summary>
+    public static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 }

@@ -7,7 +7,9 @@ namespace PdServe.Gateway.Api;
 
 /// <summary>
 /// Requires <c>Authorization: Bearer KEY</c> with one of <see cref="GatewayOptions.ApiKeys"/> on every <c>/v1</c> path
-/// (none when no keys are configured). Keys are compared in constant time.
+/// and on the operational endpoints <c>/pools</c> and <c>/metrics</c> (those unless
+/// <see cref="GatewayOptions.OpenOperationalEndpoints"/>); none when no keys are configured. <c>/healthz</c> is always
+/// open, for probes. Keys are compared in constant time.
 /// </summary>
 public sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<GatewayOptions> options)
 {
@@ -15,8 +17,9 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<Gatew
 
     public Task InvokeAsync(HttpContext context)
     {
-        var keys = options.CurrentValue.ApiKeys;
-        if (keys.Count == 0 || !context.Request.Path.StartsWithSegments("/v1")) return next(context);
+        var current = options.CurrentValue;
+        var keys = current.ApiKeys;
+        if (keys.Count == 0 || !Protected(context.Request.Path, current)) return next(context);
         string header = context.Request.Headers.Authorization.ToString();
         if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
             throw ApiException.Unauthorized("Missing API key: send 'Authorization: Bearer YOUR_KEY'");
@@ -27,4 +30,8 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<Gatew
         if (!known) throw ApiException.Unauthorized("Incorrect API key");
         return next(context);
     }
+
+    private static bool Protected(PathString path, GatewayOptions options) =>
+        path.StartsWithSegments("/v1")
+        || (!options.OpenOperationalEndpoints && (path.StartsWithSegments("/pools") || path.StartsWithSegments("/metrics")));
 }

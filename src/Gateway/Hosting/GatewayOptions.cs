@@ -11,8 +11,17 @@ public sealed class GatewayOptions
     /// <summary>The id clients pass as <c>model</c>; empty means the model directory's name.</summary>
     public string ModelName { get; set; } = "";
 
-    /// <summary>Accepted Bearer keys; empty means the API is open (fine on 127.0.0.1, not on a network).</summary>
+    /// <summary>
+    /// Accepted Bearer keys, required on <c>/v1</c>, <c>/pools</c> and <c>/metrics</c> (<c>/healthz</c> stays open for
+    /// probes); empty means all are open (fine on 127.0.0.1, not on a network).
+    /// </summary>
     public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>
+    /// Serve <c>/pools</c> and <c>/metrics</c> without a key even when <see cref="ApiKeys"/> are set, for a scraper
+    /// that cannot send one. Off by default: <c>/pools</c> lists the nodes' internal addresses.
+    /// </summary>
+    public bool OpenOperationalEndpoints { get; set; }
 
     /// <summary>Sent to every node as gRPC metadata <c>x-pdserve-token</c>; empty sends none.</summary>
     public string NodeToken { get; set; } = "";

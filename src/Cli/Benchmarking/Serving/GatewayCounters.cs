@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+
 namespace PdServe.Cli.Benchmarking.Serving;
 
 /// <summary>
@@ -7,12 +9,15 @@ namespace PdServe.Cli.Benchmarking.Serving;
 /// </summary>
 public sealed record GatewayCounters(double KvBytesFull, double KvBytesSent, double PromptTokens, double GenerationTokens)
 {
-    public static async Task<GatewayCounters?> ReadAsync(HttpClient http, Uri baseUrl, CancellationToken cancellationToken)
+    /// <summary>Reads <c>/metrics</c>, sending <paramref name="apiKey"/> as a keyed gateway requires it there too.</summary>
+    public static async Task<GatewayCounters?> ReadAsync(HttpClient http, Uri baseUrl, string? apiKey, CancellationToken cancellationToken)
     {
         string text;
         try
         {
-            using var response = await http.GetAsync(new Uri(baseUrl, "metrics"), cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, "metrics"));
+            if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+            using var response = await http.SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode) return null;
             text = await response.Content.ReadAsStringAsync(cancellationToken);
         }

@@ -32,9 +32,9 @@ public static class ServeBenchRunner
         {
             string label = ServeBenchOptions.RateLabel(rate);
             observer.RateStarted(label, prompts.Count);
-            GatewayCounters? before = await GatewayCounters.ReadAsync(http, baseUrl, cancellationToken);
+            GatewayCounters? before = await GatewayCounters.ReadAsync(http, baseUrl, options.ApiKey, cancellationToken);
             var (outcomes, seconds, peak) = await SendAllAsync(call, prompts, rate, options, label, observer, cancellationToken);
-            GatewayCounters? after = await GatewayCounters.ReadAsync(http, baseUrl, cancellationToken);
+            GatewayCounters? after = await GatewayCounters.ReadAsync(http, baseUrl, options.ApiKey, cancellationToken);
             var counters = before is not null && after is not null ? after.Minus(before) : null;
             var result = RateResult.From(label, outcomes, seconds, peak, options.Goodput, counters);
             observer.RateFinished(result);
