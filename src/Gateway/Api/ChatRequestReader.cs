@@ -29,7 +29,7 @@ public static class ChatRequestReader
         int budget = PromptBudget.MaxTokensFor(prompt, maxTokens, "messages", maxTokensField, model, limits);
 
         bool logprobs = JsonFields.OptionalBool(body, "logprobs") ?? false;
-        int? topLogprobs = JsonFields.OptionalInt(body, "top_logprobs", 0, limits.MaxTopLogprobs);
+        int? topLogprobs = JsonFields.OptionalInt(body, "top_logprobs", 0, limits.TopLogprobsLimit);
         if (topLogprobs is not null && !logprobs)
             throw ApiException.InvalidField("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
 

@@ -21,7 +21,7 @@ public static class CompletionRequestReader
         var prompts = ReadPrompts(body, model, limits);
         int? maxTokens = JsonFields.OptionalInt(body, "max_tokens", 1, limits.MaxTokens);
         var budgets = prompts.Select(p => PromptBudget.MaxTokensFor(p, maxTokens, "prompt", "max_tokens", model, limits)).ToList();
-        int? logprobs = JsonFields.OptionalInt(body, "logprobs", 0, limits.MaxTopLogprobs);
+        int? logprobs = JsonFields.OptionalInt(body, "logprobs", 0, limits.TopLogprobsLimit);
 
         var parameters = SamplingFieldsReader.Read(body, new GenerationParameters
         {
@@ -88,8 +88,8 @@ public static class CompletionRequestReader
         {
             if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int id))
                 throw ApiException.InvalidField("prompt", "Token ids in 'prompt' must be integers");
-            if (id < 0 || id >= model.Tokenizer.VocabSize)
-                throw ApiException.InvalidField("prompt", $"Token id {id} in 'prompt' is outside the vocabulary (0..{model.Tokenizer.VocabSize - 1})");
+            if (id < 0 || id >= model.VocabSize)
+                throw ApiException.InvalidField("prompt", $"Token id {id} in 'prompt' is outside the vocabulary (0..{model.VocabSize - 1})");
             ids.Add(id);
         }
         return ids;

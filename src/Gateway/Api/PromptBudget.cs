@@ -17,6 +17,12 @@ public static class PromptBudget
         if (prompt.Count > promptLimit)
             throw ApiException.TooLarge(
                 $"The prompt has {prompt.Count} tokens; the limit is {promptLimit}", promptField);
+        foreach (int id in prompt)
+        {
+            // Only a tokenizer that knows more tokens than the model has can produce one (token-id prompts are checked as read).
+            if (id >= model.VocabSize)
+                throw ApiException.InvalidField(promptField, $"The prompt holds token {id}, which the model's vocabulary (0..{model.VocabSize - 1}) lacks");
+        }
         int room = model.ContextLength - prompt.Count;
         if (requestedMaxTokens is not { } requested)
             return Math.Min(limits.DefaultMaxTokens, room);

@@ -32,10 +32,14 @@ public static class SamplingFieldsReader
         }
         long? seed = JsonFields.OptionalLong(body, "seed");
         int? topK = JsonFields.OptionalInt(body, "top_k", -1, int.MaxValue);
+        float topP = (float)(JsonFields.OptionalNumber(body, "top_p", 0, 1, minExclusive: true) ?? 1.0);
+        // The nodes take top_p as a float, where 0 means "unset" (1): a value too small for a float would silently
+        // become no nucleus at all.
+        if (topP == 0f) throw ApiException.InvalidField("top_p", "'top_p' is too small: it must be at least 1.4e-45");
         return parameters with
         {
             Temperature = (float)(JsonFields.OptionalNumber(body, "temperature", 0, 2) ?? 1.0),
-            TopP = (float)(JsonFields.OptionalNumber(body, "top_p", 0, 1, minExclusive: true) ?? 1.0),
+            TopP = topP,
             // -1 is vLLM's spelling of "off"; the node's is 0.
             TopK = topK is null or -1 ? 0 : topK.Value,
             Seed = seed is { } s ? unchecked((ulong)s) : null,

@@ -15,6 +15,10 @@ public sealed class GatewayLimits
     public int MaxStopStringLength { get; set; } = 256;
     public int MaxMessages { get; set; } = 256;
     public int MaxTopLogprobs { get; set; } = 20;
+    /// <summary>The most alternatives a node reports per token (the engine's sampler refuses more).</summary>
+    public const int NodeMaxTopLogprobs = 20;
+    /// <summary><see cref="MaxTopLogprobs"/>, never above what the nodes accept.</summary>
+    public int TopLogprobsLimit => Math.Min(MaxTopLogprobs, NodeMaxTopLogprobs);
     /// <summary>Requests generating at once; more wait in the queue.</summary>
     public int MaxConcurrentRequests { get; set; } = 64;
     /// <summary>Requests waiting for a slot; one more is refused with 429.</summary>

@@ -24,6 +24,11 @@ public sealed class ServedModel
     public TextTokenizer Tokenizer { get; }
     public DateTimeOffset Created { get; }
     public int ContextLength => Config.MaxPositionEmbeddings;
+    /// <summary>
+    /// Token ids a prompt may hold: those both the tokenizer and the model's embedding know (config.json's
+    /// <c>vocab_size</c> may be padded past the tokenizer, or a tokenizer may add tokens the model lacks).
+    /// </summary>
+    public int VocabSize => Math.Min(Config.VocabSize, Tokenizer.VocabSize);
 
     /// <exception cref="ModelLoadException">The directory lacks config.json or usable tokenizer files.</exception>
     public static ServedModel Load(string directory, string? id)
