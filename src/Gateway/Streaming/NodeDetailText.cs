@@ -17,7 +17,7 @@ public static partial class NodeDetailText
         return text.Length <= MaxLength ? text : text[..MaxLength] + "…";
     }
 
-    // URLs of any scheme, bracketed IPv6 literals and IPv4 literals, each with an optional port.
-    [GeneratedRegex(@"[A-Za-z][A-Za-z0-9+.\-]*://\S*|\[[0-9A-Fa-f:.]*\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b")]
+    // URLs of any scheme (up to a space, quote or closing punctuation), bracketed IPv6 literals and IPv4 literals, each with an optional port.
+    [GeneratedRegex(@"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'""<>(),;\]]*|\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b")]
     private static partial Regex Address();
 }
