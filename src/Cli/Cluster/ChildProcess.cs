@@ -21,10 +21,12 @@ public sealed class ChildProcess : IDisposable
     {
         Name = name;
         _process = process;
+        Pid = process.Id;
     }
 
     public string Name { get; }
-    public int Pid => _process.Id;
+    /// <summary>Kept from the start: still readable after disposal (a sampler may hold a node that was just restarted).</summary>
+    public int Pid { get; }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 

@@ -3,7 +3,11 @@ using System.Text.Json;
 
 namespace PdServe.Cli.Benchmarking.Chaos;
 
-/// <summary>Reads the gateway's <c>GET /pools</c> to see when a node leaves its pool (available=false) and when it is back.</summary>
+/// <summary>
+/// Reads the gateway's <c>GET /pools</c> to see when a node leaves its pool (available=false) and when it is back. The
+/// gateway resolves each configured node's host, so node <c>decode0</c> appears once per address, as
+/// <c>decode0[127.0.0.1]</c>; the node counts as available when every one of its entries is.
+/// </summary>
 public sealed class PoolWatcher(HttpClient http, Uri gateway)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
@@ -16,10 +20,12 @@ public sealed class PoolWatcher(HttpClient http, Uri gateway)
             using var response = await http.GetAsync(new Uri(gateway, "pools"), cancellationToken);
             if (!response.IsSuccessStatusCode) return null;
             using var pools = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-            foreach (var pool in pools.RootElement.EnumerateArray())
-                foreach (var entry in pool.GetProperty("nodes").EnumerateArray())
-                    if (entry.GetProperty("id").GetString() == node) return entry.GetProperty("available").GetBoolean();
-            return null;
+            var entries = pools.RootElement.EnumerateArray()
+                .SelectMany(pool => pool.GetProperty("nodes").EnumerateArray())
+                .Where(entry => entry.GetProperty("id").GetString() is { } id && (id == node || id.StartsWith(node + "[", StringComparison.Ordinal)))
+                .Select(entry => entry.GetProperty("available").GetBoolean())
+                .ToList();
+            return entries.Count == 0 ? null : entries.All(available => available);
         }
         catch (Exception e) when (e is HttpRequestException or JsonException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
