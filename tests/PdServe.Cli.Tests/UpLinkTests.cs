@@ -10,7 +10,7 @@ public sealed class UpLinkTests
     [Fact]
     public void Behind_the_link_prefill_nodes_move_to_the_namespace_address_and_the_gateway_routes_there()
     {
-        var specs = UpRunner.BehindLink(NodeSpec.Plan(prefill: 2, decode: 1, cores: 2), "pdserve-link-test");
+        var specs = LocalCluster.BehindLink(NodeSpec.Plan(prefill: 2, decode: 1, cores: 2), "pdserve-link-test");
 
         var prefill = specs.Where(s => s.Role == NodeRole.Prefill).ToList();
         var decode = specs.Single(s => s.Role == NodeRole.Decode);
@@ -18,7 +18,7 @@ public sealed class UpLinkTests
         Assert.All(prefill, s => Assert.Equal((ShapedLink.NamespaceAddress, "pdserve-link-test"), (s.Host, s.NetworkNamespace)));
         Assert.Equal(("127.0.0.1", (string?)null), (decode.Host, decode.NetworkNamespace));
 
-        var settings = UpRunner.GatewaySettings(new UpOptions { ModelDir = "/m", LinkMbit = 100 }, "m", "token", specs);
+        var settings = LocalCluster.GatewaySettings("/m", "m", "token", specs);
         foreach (var spec in prefill)
             Assert.Equal($"http://10.77.0.1:{spec.Port}", settings[$"ReverseProxy:Clusters:prefill:Destinations:{spec.Name}:Address"]);
         Assert.Equal($"http://127.0.0.1:{decode.Port}", settings[$"ReverseProxy:Clusters:decode:Destinations:{decode.Name}:Address"]);
@@ -34,7 +34,7 @@ public sealed class UpLinkTests
     [Fact]
     public void Gateway_probes_wait_long_enough_for_a_link_busy_with_kv()
     {
-        var settings = UpRunner.GatewaySettings(new UpOptions { ModelDir = "/m" }, "m", "token", NodeSpec.Plan(1, 1, 2));
+        var settings = LocalCluster.GatewaySettings("/m", "m", "token", NodeSpec.Plan(1, 1, 2));
         Assert.All(new[] { "prefill", "decode" }, pool =>
             Assert.True(TimeSpan.Parse(settings[$"ReverseProxy:Clusters:{pool}:HealthCheck:Active:Timeout"]!) >= TimeSpan.FromSeconds(3)));
     }

@@ -59,8 +59,8 @@ public static class LinkTtftBench
         var nodes = new List<NodeProcess>();
         try
         {
-            nodes.Add(NodeProcess.Start(prefillSpec, modelDirectory, planFile, null, log));
-            nodes.Add(NodeProcess.Start(decodeSpec, modelDirectory, planFile, null, log));
+            nodes.Add(NodeProcess.Start(prefillSpec, modelDirectory, planFile, null, [], log));
+            nodes.Add(NodeProcess.Start(decodeSpec, modelDirectory, planFile, null, [prefillSpec.Address], log));
             using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) })
                 await Task.WhenAll(nodes.Select(n => n.WaitHealthyAsync(http, StartupTimeout, cancellationToken)));
 

@@ -21,10 +21,12 @@ public sealed class ChildProcess : IDisposable
     {
         Name = name;
         _process = process;
+        Pid = process.Id;
     }
 
     public string Name { get; }
-    public int Pid => _process.Id;
+    /// <summary>Kept from the start: still readable after disposal (a sampler may hold a node that was just restarted).</summary>
+    public int Pid { get; }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
@@ -73,11 +75,35 @@ public sealed class ChildProcess : IDisposable
     {
         if (Volatile.Read(ref _disposed) != 0 || _process.HasExited) return;
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) _ = Kill(_process.Id, SigTerm);
-        if (!_process.WaitForExit(grace))
+        if (!_process.WaitForExit(grace)) KillTree();
+    }
+
+    /// <summary>SIGKILL to the process alone (its own children are left to its watchdog); returns once it has exited.</summary>
+    public void Kill()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _process.HasExited) return;
+        try
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited between the check and the kill.
+        }
+        _process.WaitForExit();
+    }
+
+    private void KillTree()
+    {
+        try
         {
             _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
         }
+        catch (InvalidOperationException)
+        {
+            // It exited between the wait and the kill.
+        }
+        _process.WaitForExit();
     }
 
     /// <summary>Idempotent: a cancellation callback and a using block may both dispose the same process.</summary>

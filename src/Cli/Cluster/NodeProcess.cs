@@ -5,9 +5,11 @@ namespace PdServe.Cli.Cluster;
 
 /// <summary>
 /// A node child process of <c>pdserve up</c> or the shaped-link benchmark: started as <c>pdserve prefill|decode --model DIR
-/// [--plan FILE] --host H --port P --threads T</c> (under <c>ip netns exec NS</c> when its spec names a namespace) with the
-/// node token, if any, in its environment, pinned to its cores, its output forwarded with a <c>[name]</c> prefix.
-/// Stopped with SIGTERM, then killed (with any children of its own) if it does not exit (<see cref="ChildProcess"/>).
+/// [--plan FILE] --host H --port P --threads T</c> (decode nodes with <c>--prefill-nodes</c>, the prefill nodes they may
+/// pull from; under <c>ip netns exec NS</c> when its spec names a namespace) with the node token, if any, and this
+/// process's PID (<see cref="ParentWatchdog"/>: the node stops when this process is gone, even killed) in its
+/// environment, pinned to its cores, its output forwarded with a <c>[name]</c> prefix. Stopped with SIGTERM, then killed
+/// (with any children of its own) if it does not exit (<see cref="ChildProcess"/>).
 /// </summary>
 public sealed class NodeProcess : IDisposable
 {
@@ -26,7 +28,9 @@ public sealed class NodeProcess : IDisposable
     /// <summary>The node's last lines of output (for an error message when it dies).</summary>
     public string LastOutput => _process.LastOutput;
 
-    public static NodeProcess Start(NodeSpec spec, string modelDirectory, string? planFile, string? nodeToken, TextWriter log)
+    /// <param name="prefillNodes">Addresses of the prefill nodes a decode node may pull KV from (ignored for prefill nodes).</param>
+    public static NodeProcess Start(NodeSpec spec, string modelDirectory, string? planFile, string? nodeToken, IReadOnlyList<string> prefillNodes,
+        TextWriter log)
     {
         var arguments = new List<string>
         {
@@ -34,10 +38,13 @@ public sealed class NodeProcess : IDisposable
             "--threads", spec.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (planFile is not null) arguments.AddRange(["--plan", planFile]);
+        if (spec.Role == NodeRole.Decode && prefillNodes.Count > 0) arguments.AddRange(["--prefill-nodes", string.Join(',', prefillNodes)]);
         var info = spec.NetworkNamespace is null ? PdServeExecutable.StartInfo(arguments) : InNamespace(spec.NetworkNamespace, PdServeExecutable.StartInfo(arguments));
         // Without a token the node must not inherit one from this process's environment.
         if (nodeToken is null) info.Environment.Remove(PdServe.KvTransfer.NodeToken.EnvironmentVariable);
         else info.Environment[PdServe.KvTransfer.NodeToken.EnvironmentVariable] = nodeToken;
+        // ip netns exec execs the node in place, so its parent is this process in both cases.
+        info.Environment[ParentWatchdog.EnvironmentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var node = new NodeProcess(spec, ChildProcess.Start(spec.Name, info, log));
         node._process.Pin(spec.Cores);
         return node;
@@ -78,6 +85,9 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>SIGTERM, then a kill of the process tree if it is still running after <paramref name="grace"/>.</summary>
     public void Stop(TimeSpan grace) => _process.Stop(grace);
+
+    /// <summary>SIGKILL, no chance to clean up (the chaos benchmark's node failure); returns once it has exited.</summary>
+    public void Kill() => _process.Kill();
 
     public void Dispose() => _process.Dispose();
 

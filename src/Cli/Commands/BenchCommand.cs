@@ -6,12 +6,13 @@ namespace PdServe.Cli.Commands;
 public static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead, serving)")
+        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead, serving, soak and chaos)")
         {
             BenchEngineCommand.Create(context),
             BenchTransferCommand.Create(context),
             BenchGatewayCommand.Create(context),
             BenchServeCommand.Create(context),
             BenchScenariosCommand.Create(context),
+            BenchChaosCommand.Create(context),
         };
 }

@@ -4,7 +4,8 @@ using PdServe.Decode;
 namespace PdServe.Cli.Commands;
 
 /// <summary>
-/// <c>pdserve decode --model DIR [--plan FILE] --port P [--host A] [--threads N] [--kv-budget-mb M]</c>: run a decode node.
+/// <c>pdserve decode --model DIR [--plan FILE] --port P [--host A] [--threads N] [--kv-budget-mb M] [--prefill-nodes LIST]</c>:
+/// run a decode node.
 /// </summary>
 public static class DecodeCommand
 {
@@ -19,9 +20,15 @@ public static class DecodeCommand
             .Require(n => n >= 1, "an integer >= 1");
         var maxContext = OptionChecks.Int("--max-context", 2048, "Longest sequence, prompt and generated tokens", "N")
             .Require(n => n >= 2, "an integer >= 2");
+        var prefillNodes = new Option<string>("--prefill-nodes")
+        {
+            Description = "Comma-separated prefill nodes this node may pull KV from (http://host:port; a DNS name stands for all its addresses); "
+                          + "without it, only unified mode (the node prefills itself)",
+            HelpName = "LIST",
+        }.Require(list => ParsePrefillNodes(list) is not null, "a comma-separated list of http://host:port addresses");
         var command = new Command("decode", "Run a decode node: pulls KV from prefill nodes (or prefills locally) and streams tokens");
         node.AddTo(command);
-        foreach (Option option in new Option[] { kvBudget, transferTimeout, maxBatch, maxContext }) command.Options.Add(option);
+        foreach (Option option in new Option[] { kvBudget, transferTimeout, maxBatch, maxContext, prefillNodes }) command.Options.Add(option);
         command.SetAction(parseResult =>
         {
             var options = new DecodeNodeOptions
@@ -34,9 +41,19 @@ public static class DecodeCommand
                 TransferTimeout = TimeSpan.FromSeconds(parseResult.GetValue(transferTimeout)),
                 MaxBatchSize = parseResult.GetValue(maxBatch),
                 MaxContextTokens = parseResult.GetValue(maxContext),
+                TrustedPrefillNodes = parseResult.GetValue(prefillNodes) is { } list ? ParsePrefillNodes(list)! : [],
             };
             return NodeRunner.Run("decode", () => DecodeNodeHost.StartAsync(options), context);
         });
         return command;
+    }
+
+    /// <summary>The addresses of <c>--prefill-nodes</c>, or null when one is not an http URL of a host (no path, no query).</summary>
+    public static IReadOnlyList<string>? ParsePrefillNodes(string list)
+    {
+        string[] addresses = list.Split(',', StringSplitOptions.TrimEntries);
+        bool valid = addresses.All(a => Uri.TryCreate(a, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp
+                                        && uri.AbsolutePath == "/" && uri.Query.Length == 0);
+        return valid ? addresses : null;
     }
 }

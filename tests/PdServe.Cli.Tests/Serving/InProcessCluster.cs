@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using PdServe.Cli.Cluster;
-using PdServe.Cli.Commands;
 using PdServe.Decode;
 using PdServe.Gateway.Hosting;
 using PdServe.NodeHosting;
@@ -37,16 +36,16 @@ internal sealed class InProcessCluster : IAsyncDisposable
             RunningNode decode = await DecodeNodeHost.StartAsync(new DecodeNodeOptions
             {
                 ModelDirectory = cluster.ModelDirectory, Host = host, Threads = 1, MaxContextTokens = 256,
+                TrustedPrefillNodes = [$"http://127.0.0.1:{prefill.Address.Port}"],
             });
             cluster._nodes.Add(decode);
             await Task.WhenAll(prefill.Readiness.Loaded, decode.Readiness.Loaded);
 
-            var options = new UpOptions { ModelDir = cluster.ModelDirectory };
             NodeSpec[] specs = [new(NodeRole.Prefill, 0, prefill.Address.Port, 1, []), new(NodeRole.Decode, 0, decode.Address.Port, 1, [])];
             cluster._gateway = GatewayApplication.Build(new GatewayHostSettings
             {
                 Urls = "http://127.0.0.1:0",
-                Overrides = UpRunner.GatewaySettings(options, ServedModel.Load(cluster.ModelDirectory, null).Id, NodeToken, specs),
+                Overrides = LocalCluster.GatewaySettings(cluster.ModelDirectory, ServedModel.Load(cluster.ModelDirectory, null).Id, NodeToken, specs),
                 LogLevel = LogLevel.Warning,
             });
             await cluster._gateway.StartAsync();
