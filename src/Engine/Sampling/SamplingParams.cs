@@ -5,9 +5,12 @@ public sealed record SamplingParams
 {
     /// <summary>Below <see cref="GreedyTemperature"/> (0 included) the request is greedy (argmax).</summary>
     public float Temperature { get; init; } = 1.0f;
-    /// <summary>Nucleus sampling: keep the smallest set of tokens whose probability reaches this mass.</summary>
+    /// <summary>
+    /// Nucleus sampling: keep the smallest set of tokens whose probability reaches this mass; the most likely token
+    /// always stays, however small the mass.
+    /// </summary>
     public float TopP { get; init; } = 1.0f;
-    /// <summary>Keep only the K most likely tokens; 0 keeps all.</summary>
+    /// <summary>Keep only the K most likely tokens (and those tied with the K-th); 0, or K at least the vocabulary, keeps all.</summary>
     public int TopK { get; init; }
     /// <summary>Makes sampling reproducible; sample i of an n&gt;1 request uses Seed + i (wrapping past ulong.MaxValue).</summary>
     public ulong? Seed { get; init; }
@@ -16,7 +19,7 @@ public sealed record SamplingParams
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
     /// <summary>Keep generating through the model's end-of-sequence ids.</summary>
     public bool IgnoreEos { get; init; }
-    /// <summary>How many most likely alternatives to report with each token's logprob (0 = none).</summary>
+    /// <summary>How many most likely alternatives to report with each token's logprob (0 = none; at most the vocabulary).</summary>
     public int TopLogprobs { get; init; }
 
     /// <summary>
