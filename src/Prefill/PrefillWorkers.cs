@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using PdServe.Engine.Generation;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer.Accounting;
 using PdServe.KvTransfer.Protocol;
@@ -20,13 +21,15 @@ internal sealed class PrefillWorkers : IDisposable
     private readonly Thread[] threads;
     private readonly StageModel model;
     private readonly NodeMetrics metrics;
+    private readonly PrefillTestHooks? hooks;
     private int running;
     private int waiting;
 
-    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics)
+    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics, PrefillTestHooks? hooks)
     {
         this.model = model;
         this.metrics = metrics;
+        this.hooks = hooks;
         queue = Channel.CreateBounded<PrefillJob>(new BoundedChannelOptions(queueCapacity) { FullMode = BoundedChannelFullMode.Wait });
         threads = Enumerable.Range(0, threadCount)
             .Select(i => new Thread(Work) { IsBackground = true, Name = $"pdserve-prefill-{i}" })
@@ -81,10 +84,16 @@ internal sealed class PrefillWorkers : IDisposable
             // Stops the computation between blocks once nobody will read the result.
             job.Cancellation.ThrowIfCancellationRequested();
             if (!sent.Contains(block)) return;
+            hooks?.BeforeLayerEncoded?.Invoke(block, job.Cancellation);
             IReadOnlyList<int> kept = job.Policy.KeptPositions(block, promptLength);
             foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Keys, LayerKvEncoding.Encode(keys, kept, job.WireDtype))) job.Emit(chunk);
             foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Values, LayerKvEncoding.Encode(values, kept, job.WireDtype))) job.Emit(chunk);
         });
+        // NaN or infinite logits come from the prompt itself (e.g. a token whose weights are broken): its fault, not the node's.
+        using (Tensor finite = logits.isfinite().all())
+        {
+            if (!finite.item<bool>()) throw new RequestFaultException("the prompt led to non-finite logits");
+        }
         SampledToken[] first = SampleFirstTokens(logits, job);
         double prefillSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         metrics.PrefillSeconds.Observe(prefillSeconds);
