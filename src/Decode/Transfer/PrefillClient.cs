@@ -155,7 +155,9 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
     {
         string detail = error.Status.Detail;
         FaultSide? side = error.Status.DebugException is null ? NodeFault.Of(error) : null;
-        if (side == FaultSide.Request) return NodeFault.Error(StatusCode.InvalidArgument, detail, FaultSide.Request);
+        // The prefill node refusing this node's token blames the call's credentials: those are this pair's configuration.
+        if (side == FaultSide.Request && error.StatusCode is not (StatusCode.Unauthenticated or StatusCode.PermissionDenied))
+            return NodeFault.Error(StatusCode.InvalidArgument, detail, FaultSide.Request);
         (StatusCode code, string message) = (side, error.StatusCode) switch
         {
             (_, StatusCode.DeadlineExceeded) => (StatusCode.DeadlineExceeded, $"prefill node {address} did not deliver the KV in time: {detail}"),
