@@ -155,9 +155,26 @@ public sealed class KvCache : IDisposable
         }
     }
 
+    /// <summary>Empties a slot. Its stale entries stay behind, masked out of attention, which is harmless while they are finite.</summary>
     public void Clear(int slot)
     {
         foreach (int[] perSlot in lengths) perSlot[slot] = 0;
+    }
+
+    /// <summary>
+    /// Empties a slot and zeroes all its storage in every block: for a slot that may hold non-finite values. Masking
+    /// does not hide those (a masked NaN still yields 0 · NaN = NaN in attention), so they would poison the slot's
+    /// next occupant wherever a batch view reaches past that occupant's length.
+    /// </summary>
+    public void Scrub(int slot)
+    {
+        using var scope = NewDisposeScope();
+        for (int local = 0; local < keys.Length; local++)
+        {
+            keys[local][slot].zero_();
+            values[local][slot].zero_();
+        }
+        Clear(slot);
     }
 
     /// <summary>A copy of one block's entries for a slot: keys and values [kvHeads, length, headDim].</summary>

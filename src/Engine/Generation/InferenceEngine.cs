@@ -13,6 +13,8 @@ namespace PdServe.Engine.Generation;
 /// drop cancelled sequences, prefill waiting prompts into free slots (within a token budget), then run one
 /// decode step for every live sequence. Sequences join and leave between steps; live sequences always occupy
 /// cache slots 0..B-1 so a step's matrix products and attention run over the whole batch at once.
+/// A request that fails on its own (its prompt, its logits) fails alone; a failed batched forward pass fails the
+/// running requests, and the waiting ones still run. A request's stream completes only after its slots are freed.
 /// </summary>
 public sealed class InferenceEngine : IDisposable
 {
@@ -24,6 +26,8 @@ public sealed class InferenceEngine : IDisposable
     private readonly List<RunningSequence> running = [];
     private readonly AutoResetEvent wake = new(false);
     private readonly Thread loop;
+    /// <summary>Guards enqueueing against <see cref="Dispose"/>, so nothing is queued after the final drain.</summary>
+    private readonly Lock submitLock = new();
     private volatile bool stopping;
 
     public InferenceEngine(CausalLm model, IEnumerable<int> eosTokenIds, EngineOptions? options = null)
@@ -41,13 +45,18 @@ public sealed class InferenceEngine : IDisposable
     public EngineOptions Options { get; }
     public int MaxContextTokens { get; }
     public CausalLm Model => model;
-    /// <summary>Sequences in the running batch (approximate when read from another thread).</summary>
+    /// <summary>
+    /// Sequences in the running batch. Changes on the engine thread; a request's stream ends only after its
+    /// sequences left this count.
+    /// </summary>
     public int RunningCount => Volatile.Read(ref runningCount);
     private int runningCount;
 
     /// <summary>
     /// Queues a request and returns the stream of its tokens. Throws <see cref="ArgumentException"/> at once for
-    /// an invalid request. Cancelling <paramref name="cancellation"/> frees the request's KV before the next step.
+    /// an invalid request and <see cref="ObjectDisposedException"/> once the engine is disposed (or being disposed).
+    /// Cancelling <paramref name="cancellation"/> frees the request's KV before the next step. The stream fails with
+    /// <see cref="RequestFaultException"/> when the request itself caused the failure (non-finite logits).
     /// </summary>
     public ChannelReader<GeneratedToken> Submit(GenerationRequest request, CancellationToken cancellation = default)
     {
@@ -70,22 +79,31 @@ public sealed class InferenceEngine : IDisposable
             ObjectDisposedException.ThrowIf(stopping, this);
             Validate(request);
             ValidatePrefilled(request, prompt);
+            return Enqueue(new PendingRequest(request, cancellation, prompt));
         }
         catch
         {
             prompt.Dispose();
             throw;
         }
-        return Enqueue(new PendingRequest(request, cancellation, prompt));
     }
 
     private ChannelReader<GeneratedToken> Enqueue(PendingRequest pending)
     {
         CancellationToken cancellation = pending.Cancellation;
+        // Registered before the request is visible to the engine thread, which disposes it on completion.
         if (cancellation.CanBeCanceled) pending.WakeOnCancel = cancellation.Register(WakeEngine);
-        submitted.Enqueue(pending);
-        wake.Set();
-        return pending.Reader;
+        lock (submitLock)
+        {
+            if (!stopping)
+            {
+                submitted.Enqueue(pending);
+                wake.Set();
+                return pending.Reader;
+            }
+        }
+        pending.WakeOnCancel.Dispose();
+        throw new ObjectDisposedException(nameof(InferenceEngine));
     }
 
     private void WakeEngine()
@@ -157,7 +175,6 @@ public sealed class InferenceEngine : IDisposable
         {
             while (submitted.TryDequeue(out PendingRequest? pending)) waiting.AddLast(pending);
             DropCancelled();
-            Volatile.Write(ref runningCount, running.Count);
             if (waiting.Count == 0 && running.Count == 0)
             {
                 wake.WaitOne();
@@ -170,11 +187,15 @@ public sealed class InferenceEngine : IDisposable
             }
             catch (Exception error)
             {
-                FailAll(error);
+                // A batched step failed: the node's fault, not one request's. The running requests end with it; the
+                // waiting ones were not part of it and still run.
+                FailRunning(error);
             }
-            Volatile.Write(ref runningCount, running.Count);
         }
-        FailAll(new ObjectDisposedException(nameof(InferenceEngine)));
+        var disposed = new ObjectDisposedException(nameof(InferenceEngine));
+        FailRunning(disposed);
+        foreach (PendingRequest pending in waiting) pending.Complete(disposed);
+        waiting.Clear();
     }
 
     private void DropCancelled()
@@ -206,6 +227,7 @@ public sealed class InferenceEngine : IDisposable
             waiting.RemoveFirst();
             budget -= promptLength;
             admittedAny = true;
+            int firstSlot = running.Count;
             try
             {
                 long started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -215,11 +237,20 @@ public sealed class InferenceEngine : IDisposable
             }
             catch (Exception error)
             {
-                // A failure in one prompt fails that request only.
-                Release(running.Where(s => s.Request == pending).ToList());
-                pending.Complete(error);
+                FailPrefill(pending, firstSlot, error);
             }
         }
+    }
+
+    /// <summary>
+    /// A failure in one prompt fails that request only. Its samples held the top slots from
+    /// <paramref name="firstSlot"/>, which may hold partly written or non-finite KV: they are zeroed.
+    /// </summary>
+    private void FailPrefill(PendingRequest pending, int firstSlot, Exception error)
+    {
+        Vacate(running.Where(s => s.Request == pending).ToList());
+        for (int slot = firstSlot; slot < firstSlot + pending.Request.SampleCount; slot++) cache.Scrub(slot);
+        pending.Complete(error);
     }
 
     private void Prefill(PendingRequest pending)
@@ -230,6 +261,9 @@ public sealed class InferenceEngine : IDisposable
         Tensor? logits = null;
         if (pending.Prefilled is { } prefilled)
         {
+            // Non-finite KV would make every later logit of this request non-finite; refuse it before it is cached.
+            if (!IsFinite(prefilled))
+                throw new RequestFaultException("the prefilled KV of this request holds non-finite values");
             foreach (int block in model.Plan.RunBlocks)
             {
                 (Tensor keys, Tensor values) = prefilled[block];
@@ -249,18 +283,26 @@ public sealed class InferenceEngine : IDisposable
         {
             // One prefill serves all n samples: each gets a copy of the prompt's KV.
             cache.CopySlot(firstSlot, firstSlot + i);
-            var sampler = new SequenceSampler(request.Sampling, seed + (ulong)i);
+            var sampler = new SequenceSampler(request.Sampling, unchecked(seed + (ulong)i));
             // The first token was drawn elsewhere from this same seed; later draws continue that stream.
             if (logits is null) sampler.SkipDraw(model.Config.VocabSize);
             var sequence = new RunningSequence(pending, i, sampler) { Slot = firstSlot + i };
             samples.Add(sequence);
             running.Add(sequence);
+            PublishRunningCount();
         }
         IReadOnlyList<SampledToken> first = logits is null
             ? pending.Prefilled!.FirstTokens
             : Sampler.Sample(logits.unsqueeze(0).expand(request.SampleCount, -1), samples.Select(s => s.Sampler).ToArray());
         Accept(samples, first);
     }
+
+    private bool IsFinite(PrefilledPrompt prompt) => model.Plan.RunBlocks.All(block =>
+    {
+        using var scope = NewDisposeScope();
+        (Tensor keys, Tensor values) = prompt[block];
+        return keys.isfinite().all().item<bool>() && values.isfinite().all().item<bool>();
+    });
 
     /// <summary>Drops the prompt positions the KV policy does not keep, block by block, as a transfer would.</summary>
     private void RetainPolicyPositions(int slot, int promptLength)
@@ -281,7 +323,17 @@ public sealed class InferenceEngine : IDisposable
         var tokens = running.Select(s => s.LastToken).ToArray();
         var positions = running.Select(s => s.LastTokenPosition).ToArray();
         Tensor logits = model.DecodeStep(tokens, positions, cache);
-        Accept(running.ToList(), Sampler.Sample(logits, running.Select(s => s.Sampler).ToArray()));
+        List<RunningSequence> sequences = running.ToList();
+        SamplingOutcome[] outcomes = Sampler.SampleEach(logits, sequences.Select(s => s.Sampler).ToArray());
+        var failed = new Dictionary<PendingRequest, Exception>();
+        for (int i = 0; i < batch; i++)
+        {
+            if (outcomes[i].Error is { } error) failed.TryAdd(sequences[i].Request, error);
+        }
+        // Failed requests leave first, before any compaction moves a sequence out of a slot that needs zeroing.
+        FailRequests(failed);
+        var kept = Enumerable.Range(0, batch).Where(i => !failed.ContainsKey(sequences[i].Request)).ToList();
+        Accept(kept.Select(i => sequences[i]).ToList(), kept.Select(i => outcomes[i].Token!).ToList());
         Options.StepCompleted?.Invoke(new EngineStep(EngineStepKind.Decode, System.Diagnostics.Stopwatch.GetElapsedTime(started), batch));
     }
 
@@ -313,16 +365,39 @@ public sealed class InferenceEngine : IDisposable
         return null;
     }
 
-    /// <summary>Frees the sequences' slots and moves the highest live slots into the holes, keeping 0..B-1 dense.</summary>
+    /// <summary>Frees the sequences' slots, then completes the requests that have no sample left.</summary>
     private void Release(IReadOnlyCollection<RunningSequence> leaving)
     {
-        if (leaving.Count == 0) return;
+        foreach (PendingRequest done in Vacate(leaving)) done.Complete();
+    }
+
+    /// <summary>
+    /// Ends requests that failed on their own, with all their samples: their slots are zeroed (their KV may be
+    /// non-finite) and freed before their streams complete with the error.
+    /// </summary>
+    private void FailRequests(IReadOnlyDictionary<PendingRequest, Exception> failed)
+    {
+        if (failed.Count == 0) return;
+        List<RunningSequence> leaving = running.Where(s => failed.ContainsKey(s.Request)).ToList();
+        foreach (RunningSequence sequence in leaving) cache.Scrub(sequence.Slot);
+        Vacate(leaving);
+        foreach ((PendingRequest request, Exception error) in failed) request.Complete(error);
+    }
+
+    /// <summary>
+    /// Frees the sequences' slots, moves the highest live slots into the holes to keep 0..B-1 dense, and publishes
+    /// the running count; returns the requests whose last sample left, for the caller to complete afterwards.
+    /// </summary>
+    private List<PendingRequest> Vacate(IReadOnlyCollection<RunningSequence> leaving)
+    {
+        var done = new List<PendingRequest>();
+        if (leaving.Count == 0) return done;
         foreach (RunningSequence sequence in leaving)
         {
             running.Remove(sequence);
             cache.Clear(sequence.Slot);
             sequence.Dispose();
-            if (--sequence.Request.UnfinishedSamples == 0) sequence.Request.Complete();
+            if (--sequence.Request.UnfinishedSamples == 0) done.Add(sequence.Request);
         }
         int liveCount = running.Count;
         var occupied = running.Select(s => s.Slot).ToHashSet();
@@ -335,26 +410,34 @@ public sealed class InferenceEngine : IDisposable
             sequence.Slot = hole;
         }
         running.Sort((a, b) => a.Slot.CompareTo(b.Slot));
+        PublishRunningCount();
+        return done;
     }
 
-    private void FailAll(Exception error)
+    /// <summary>Ends every running request with <paramref name="error"/>, after freeing all slots.</summary>
+    private void FailRunning(Exception error)
     {
-        foreach (PendingRequest pending in running.Select(s => s.Request).Distinct().Concat(waiting).ToList())
-            pending.Complete(error);
+        List<PendingRequest> requests = running.Select(s => s.Request).Distinct().ToList();
         foreach (RunningSequence sequence in running)
         {
             cache.Clear(sequence.Slot);
             sequence.Dispose();
         }
         running.Clear();
-        waiting.Clear();
+        PublishRunningCount();
+        foreach (PendingRequest pending in requests) pending.Complete(error);
     }
+
+    private void PublishRunningCount() => Volatile.Write(ref runningCount, running.Count);
 
     public void Dispose()
     {
-        if (stopping) return;
-        stopping = true;
-        wake.Set();
+        lock (submitLock)
+        {
+            if (stopping) return;
+            stopping = true;
+            wake.Set();
+        }
         loop.Join();
         while (submitted.TryDequeue(out PendingRequest? pending)) pending.Complete(new ObjectDisposedException(nameof(InferenceEngine)));
         cache.Dispose();

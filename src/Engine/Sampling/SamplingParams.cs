@@ -3,13 +3,13 @@ namespace PdServe.Engine.Sampling;
 /// <summary>How one request picks its tokens and when it stops.</summary>
 public sealed record SamplingParams
 {
-    /// <summary>0 means greedy (argmax).</summary>
+    /// <summary>Below <see cref="GreedyTemperature"/> (0 included) the request is greedy (argmax).</summary>
     public float Temperature { get; init; } = 1.0f;
     /// <summary>Nucleus sampling: keep the smallest set of tokens whose probability reaches this mass.</summary>
     public float TopP { get; init; } = 1.0f;
     /// <summary>Keep only the K most likely tokens; 0 keeps all.</summary>
     public int TopK { get; init; }
-    /// <summary>Makes sampling reproducible; sample i of an n&gt;1 request uses Seed + i.</summary>
+    /// <summary>Makes sampling reproducible; sample i of an n&gt;1 request uses Seed + i (wrapping past ulong.MaxValue).</summary>
     public ulong? Seed { get; init; }
     public int MaxTokens { get; init; } = 16;
     /// <summary>Token ids that end generation besides the model's end-of-sequence ids.</summary>
@@ -19,12 +19,18 @@ public sealed record SamplingParams
     /// <summary>How many most likely alternatives to report with each token's logprob (0 = none).</summary>
     public int TopLogprobs { get; init; }
 
-    public bool IsGreedy => Temperature <= 0f;
+    /// <summary>
+    /// Temperatures below this pick the argmax, as vLLM does: the limit of sampling as the temperature goes to 0, without
+    /// dividing by a number that small. Prefill and decode nodes both decide through <see cref="IsGreedy"/>.
+    /// </summary>
+    public const float GreedyTemperature = 1e-5f;
+
+    public bool IsGreedy => Temperature < GreedyTemperature;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field.</summary>
     public void Validate(int vocabSize)
     {
-        if (float.IsNaN(Temperature) || Temperature < 0) throw new ArgumentException($"temperature must be >= 0, got {Temperature}");
+        if (!float.IsFinite(Temperature) || Temperature < 0) throw new ArgumentException($"temperature must be a finite number >= 0, got {Temperature}");
         if (float.IsNaN(TopP) || TopP <= 0 || TopP > 1) throw new ArgumentException($"top_p must be in (0, 1], got {TopP}");
         if (TopK < 0) throw new ArgumentException($"top_k must be >= 0, got {TopK}");
         if (MaxTokens < 1) throw new ArgumentException($"max_tokens must be >= 1, got {MaxTokens}");

@@ -19,16 +19,23 @@ public sealed class SequenceSampler : IDisposable
     public SamplingParams Parameters { get; }
     internal Generator? Generator { get; }
 
-    /// <summary>Draws a token from one row of logits [vocab] after temperature, top-k and top-p.</summary>
-    internal long Draw(Tensor logits)
+    /// <summary>
+    /// Draws a token from one row of logits [vocab] after temperature, top-k and top-p. <paramref name="rowMax"/> is
+    /// the row's finite maximum: subtracting it before dividing by the temperature keeps every scaled logit in
+    /// [-inf, 0] with the best token at 0, so no temperature the parameters allow overflows and the softmax always has
+    /// a positive sum. Masked and -inf entries get probability 0. One call draws once from the generator whatever
+    /// the parameters (see <see cref="SkipDraw"/>).
+    /// </summary>
+    internal long Draw(Tensor logits, float rowMax)
     {
         using var scope = NewDisposeScope();
         // Every scalar is held through its op (see HeldScalars).
-        using Scalar temperature = Parameters.Temperature.ToScalar(), topP = Parameters.TopP.ToScalar();
-        Tensor scaled = logits.div(temperature);
+        using Scalar max = rowMax.ToScalar(), temperature = Parameters.Temperature.ToScalar(), topP = Parameters.TopP.ToScalar();
+        Tensor scaled = logits.sub(max).div(temperature);
         long vocab = scaled.shape[0];
         if (Parameters.TopK > 0 && Parameters.TopK < vocab)
         {
+            // Ties with the k-th value stay: they are equally likely, so none of them is preferred.
             (Tensor topValues, _) = scaled.topk(Parameters.TopK);
             scaled = scaled.masked_fill(scaled.lt(topValues[Parameters.TopK - 1]), HeldScalars.NegativeInfinity);
         }
