@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using PdServe.Engine.Generation;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer.Accounting;
 using PdServe.KvTransfer.Protocol;
@@ -89,11 +88,6 @@ internal sealed class PrefillWorkers : IDisposable
             foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Keys, LayerKvEncoding.Encode(keys, kept, job.WireDtype))) job.Emit(chunk);
             foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Values, LayerKvEncoding.Encode(values, kept, job.WireDtype))) job.Emit(chunk);
         });
-        // NaN or infinite logits come from the prompt itself (e.g. a token whose weights are broken): its fault, not the node's.
-        using (Tensor finite = logits.isfinite().all())
-        {
-            if (!finite.item<bool>()) throw new RequestFaultException("the prompt led to non-finite logits");
-        }
         SampledToken[] first = SampleFirstTokens(logits, job);
         double prefillSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         metrics.PrefillSeconds.Observe(prefillSeconds);
@@ -121,7 +115,10 @@ internal sealed class PrefillWorkers : IDisposable
         job.Finish(trailer);
     }
 
-    /// <summary>Sample i draws with seed + i, as the decode node's engine will continue it.</summary>
+    /// <summary>
+    /// Sample i draws with seed + i, as the decode node's engine will continue it. Logits the prompt made non-finite
+    /// throw <see cref="PdServe.Engine.Generation.RequestFaultException"/>: the request's fault, not the node's.
+    /// </summary>
     private static SampledToken[] SampleFirstTokens(Tensor logits, PrefillJob job)
     {
         ulong seed = job.Sampling.Seed ?? 0;
