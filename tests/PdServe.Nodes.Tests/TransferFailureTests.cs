@@ -65,6 +65,50 @@ public sealed class TransferFailureTests : IDisposable
         await AssertIdleAtOnce(nodes);
     }
 
+    [Theory]
+    [InlineData("prompt_tokens")]
+    [InlineData("wire_dtype")]
+    [InlineData("overlapping_ranges")]
+    [InlineData("duplicate_chunk")]
+    [InlineData("unknown_part")]
+    public async Task A_stream_that_breaks_the_protocol_is_data_loss_blamed_on_the_prefill_node(string breakage)
+    {
+        var hooks = new PrefillTestHooks
+        {
+            AlterHeader = header =>
+            {
+                KvHeader altered = header.Clone();
+                switch (breakage)
+                {
+                    case "prompt_tokens":
+                        altered.PromptTokens++;
+                        break;
+                    case "wire_dtype":
+                        altered.WireDtype = (WireDtype)9;
+                        break;
+                    case "overlapping_ranges":
+                        altered.Layers[1].Ranges.Add(new PositionRange { Start = 0, Count = 1 });
+                        break;
+                }
+                return altered;
+            },
+            AlterChunk = chunk =>
+            {
+                KvChunk altered = chunk.Clone();
+                if (breakage == "duplicate_chunk" && chunk.Sequence == 1) altered.Offset = 0;
+                if (breakage == "unknown_part" && chunk.Sequence == 1) altered.Part = (KvPart)4;
+                return altered;
+            },
+        };
+        await using NodePair nodes = await NodePair.StartAsync(
+            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path) with { ChunkBytes = 4096 });
+        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
+        Faults.AssertFault(error, StatusCode.DataLoss, FaultSide.Peer);
+        await AssertIdleAtOnce(nodes);
+        // The decode node still serves (unified mode: the prefill node's stream stays broken).
+        Assert.Equal(5, (await nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5))).Tokens().Length);
+    }
+
     [Fact]
     public async Task A_prefill_node_that_dies_mid_stream_fails_the_request_as_unavailable_and_frees_its_memory()
     {
