@@ -89,6 +89,9 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
                 throw new KvTransferException(KvTransferFailure.Protocol, "a second header arrived");
             CheckFirstTokens(trailer, request.N);
             IReadOnlyList<ReceivedLayerKv> layers = assembler.Complete(trailer);
+            // Read on to the status: the prefill node's call ends as it succeeded, not cut off by this one's disposal.
+            if (await stream.MoveNext(cancellation))
+                throw new KvTransferException(KvTransferFailure.Protocol, "an event arrived after the trailer");
             return new PulledPrompt(ToPrompt(layers, trailer), trailer, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended before the KV trailer"));
