@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using PdServe.Decode.Transfer;
 using PdServe.Engine.Generation;
 using PdServe.Engine.Sampling;
+using PdServe.KvTransfer;
 using PdServe.KvTransfer.Protocol;
 using PdServe.NodeHosting;
 using ProtocolTokenLogprob = PdServe.KvTransfer.Protocol.TokenLogprob;
@@ -13,9 +16,12 @@ namespace PdServe.Decode;
 /// <summary>
 /// DecodeService.Generate: admits the request against the KV budget, gets the prompt's KV (pulled from the named
 /// prefill node, or prefilled here in unified mode), decodes with the engine's continuous batching and streams the
-/// tokens of all n samples, then a summary. The reservation is returned however the call ends.
+/// tokens of all n samples, then a summary. The reservation is returned however the call ends. Every status it ends
+/// a call with carries the <see cref="NodeFault"/> trailer: the request, this node, or its prefill node (peer).
+/// Once the host is stopping, new calls are refused (UNAVAILABLE, self) while those in flight finish.
 /// </summary>
-public sealed class DecodeGrpcService(DecodeNode node) : DecodeService.DecodeServiceBase
+public sealed class DecodeGrpcService(DecodeNode node, IHostApplicationLifetime lifetime, ILogger<DecodeGrpcService> logger)
+    : DecodeService.DecodeServiceBase
 {
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateEvent> stream, ServerCallContext context)
     {
@@ -24,32 +30,56 @@ public sealed class DecodeGrpcService(DecodeNode node) : DecodeService.DecodeSer
             await Serve(request, stream, context);
             node.Metrics.Requests.WithLabels("ok").Inc();
         }
-        catch (RpcException error)
-        {
-            node.Metrics.Requests.WithLabels(error.StatusCode.ToString()).Inc();
-            throw;
-        }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (Exception) when (context.CancellationToken.IsCancellationRequested)
         {
             node.Metrics.Requests.WithLabels("cancelled").Inc();
-            throw new RpcException(new Status(StatusCode.Cancelled, "the caller went away"));
+            throw NodeFault.Error(StatusCode.Cancelled, "the caller went away", FaultSide.Request);
+        }
+        catch (Exception error)
+        {
+            RpcException status = ToStatus(error, request.RequestId);
+            node.Metrics.Requests.WithLabels(status.StatusCode.ToString()).Inc();
+            throw status;
+        }
+    }
+
+    /// <summary>The status a failure ends the call with; anything unforeseen is this node's INTERNAL error, logged.</summary>
+    private RpcException ToStatus(Exception error, string requestId)
+    {
+        switch (error)
+        {
+            case RpcException status when NodeFault.Of(status) is not null:
+                return status;
+            case RequestFaultException or ArgumentException:
+                return Error(StatusCode.InvalidArgument, error.Message, FaultSide.Request);
+            case ObjectDisposedException:
+                return Error(StatusCode.Unavailable, "the decode node is shutting down", FaultSide.Self);
+            default:
+                logger.LogError(error, "Generation of request {RequestId} failed", requestId);
+                return Error(StatusCode.Internal, $"decoding failed: {error.GetType().Name}", FaultSide.Self);
         }
     }
 
     private async Task Serve(GenerateRequest request, IServerStreamWriter<GenerateEvent> stream, ServerCallContext context)
     {
-        if (!node.Readiness.IsReady) throw Error(StatusCode.Unavailable, "the decode node's model is not loaded yet");
+        if (!node.Readiness.IsReady) throw Error(StatusCode.Unavailable, "the decode node's model is not loaded yet", FaultSide.Self);
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+            throw Error(StatusCode.Unavailable, "the decode node is shutting down", FaultSide.Self);
         CancellationToken cancellation = context.CancellationToken;
         InferenceEngine engine = node.Engine;
         var config = node.Model.Loaded.Model.Config;
         int samples = request.N == 0 ? 1 : request.N;
         SamplingParams sampling = Validate(request, samples, engine, config.VocabSize);
         bool pulls = request.PrefillAddress.Length > 0;
+        // Checked before any connection is made: a request must not make this node dial an address it names.
+        if (pulls && !await node.TrustedPrefillNodes.TrustsAsync(request.PrefillAddress, cancellation))
+            throw Error(StatusCode.FailedPrecondition,
+                "the prefill node named by the request is not one this decode node trusts (--prefill-nodes)", FaultSide.Self);
 
         long bytes = node.ReservationBytes(request.PromptTokenIds.Count, samples, sampling.MaxTokens, pulls);
         using KvBudget.Reservation reservation = node.Budget.TryReserve(bytes)
             ?? throw Error(StatusCode.ResourceExhausted,
-                $"the request needs {bytes} bytes of KV; {node.Budget.ReservedBytes} of the node's {node.Budget.BudgetBytes} are in use");
+                $"the request needs {bytes} bytes of KV; {node.Budget.ReservedBytes} of the node's {node.Budget.BudgetBytes} are in use", FaultSide.Self);
         node.Metrics.PromptTokens.Inc(request.PromptTokenIds.Count);
         var generation = new GenerationRequest(request.PromptTokenIds.ToArray(), sampling, samples);
         node.MarkWaiting(1);
@@ -59,25 +89,18 @@ public sealed class DecodeGrpcService(DecodeNode node) : DecodeService.DecodeSer
             PulledPrompt? pulled = null;
             long started = Stopwatch.GetTimestamp();
             ChannelReader<GeneratedToken> tokens;
-            try
+            if (pulls)
             {
-                if (pulls)
-                {
-                    pulled = await node.PrefillClient.PullAsync(request, sampling, cancellation);
-                    tokens = engine.SubmitPrefilled(generation, pulled.Prompt, cancellation);
-                }
-                else
-                {
-                    tokens = engine.Submit(generation, cancellation);
-                }
+                pulled = await node.PrefillClient.PullAsync(request, sampling, cancellation);
+                tokens = engine.SubmitPrefilled(generation, pulled.Prompt, cancellation);
             }
-            catch (ArgumentException error)
+            else
             {
-                throw Error(StatusCode.InvalidArgument, error.Message);
+                tokens = engine.Submit(generation, cancellation);
             }
 
             var completion = new int[samples];
-            await foreach (GeneratedToken token in ReadAll(tokens, cancellation))
+            await foreach (GeneratedToken token in tokens.ReadAllAsync(cancellation))
             {
                 if (!streaming)
                 {
@@ -121,39 +144,17 @@ public sealed class DecodeGrpcService(DecodeNode node) : DecodeService.DecodeSer
         }
     }
 
-    /// <summary>The engine's stream; an engine failure becomes INTERNAL, an engine that shut down UNAVAILABLE.</summary>
-    private static async IAsyncEnumerable<GeneratedToken> ReadAll(ChannelReader<GeneratedToken> tokens,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation)
-    {
-        while (true)
-        {
-            try
-            {
-                if (!await tokens.WaitToReadAsync(cancellation)) yield break;
-            }
-            catch (ObjectDisposedException)
-            {
-                throw Error(StatusCode.Unavailable, "the decode node is shutting down");
-            }
-            catch (Exception error) when (error is not OperationCanceledException)
-            {
-                throw Error(StatusCode.Internal, $"decoding failed: {error.Message}");
-            }
-            while (tokens.TryRead(out GeneratedToken? token)) yield return token;
-        }
-    }
-
     private SamplingParams Validate(GenerateRequest request, int samples, InferenceEngine engine, int vocabSize)
     {
-        if (request.PromptTokenIds.Count == 0) throw Error(StatusCode.InvalidArgument, "the prompt has no tokens");
+        if (request.PromptTokenIds.Count == 0) throw Error(StatusCode.InvalidArgument, "the prompt has no tokens", FaultSide.Request);
         if (request.PromptTokenIds.Count >= engine.MaxContextTokens)
-            throw Error(StatusCode.InvalidArgument, $"the prompt has {request.PromptTokenIds.Count} tokens; this node's context is {engine.MaxContextTokens}");
+            throw Error(StatusCode.InvalidArgument, $"the prompt has {request.PromptTokenIds.Count} tokens; this node's context is {engine.MaxContextTokens}", FaultSide.Request);
         foreach (int id in request.PromptTokenIds)
         {
-            if (id < 0 || id >= vocabSize) throw Error(StatusCode.InvalidArgument, $"prompt token id {id} is outside the vocabulary [0, {vocabSize})");
+            if (id < 0 || id >= vocabSize) throw Error(StatusCode.InvalidArgument, $"prompt token id {id} is outside the vocabulary [0, {vocabSize})", FaultSide.Request);
         }
         if (samples < 1 || samples > engine.Options.MaxBatchSize)
-            throw Error(StatusCode.InvalidArgument, $"n must be between 1 and {engine.Options.MaxBatchSize}, got {request.N}");
+            throw Error(StatusCode.InvalidArgument, $"n must be between 1 and {engine.Options.MaxBatchSize}, got {request.N}", FaultSide.Request);
         try
         {
             SamplingOptions options = request.Sampling ?? new SamplingOptions { MaxTokens = 16 };
@@ -163,7 +164,7 @@ public sealed class DecodeGrpcService(DecodeNode node) : DecodeService.DecodeSer
         }
         catch (ArgumentException error)
         {
-            throw Error(StatusCode.InvalidArgument, error.Message);
+            throw Error(StatusCode.InvalidArgument, error.Message, FaultSide.Request);
         }
     }
 
@@ -174,5 +175,5 @@ public sealed class DecodeGrpcService(DecodeNode node) : DecodeService.DecodeSer
         return result;
     }
 
-    private static RpcException Error(StatusCode code, string message) => new(new Status(code, message));
+    private static RpcException Error(StatusCode code, string message, FaultSide side) => NodeFault.Error(code, message, side);
 }

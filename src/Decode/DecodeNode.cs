@@ -23,6 +23,7 @@ public sealed class DecodeNode : IAsyncDisposable
         if (options.KvBudgetBytes < 1) throw new ArgumentException($"the KV budget must be positive, got {options.KvBudgetBytes} bytes");
         Options = options;
         Budget = new KvBudget(options.KvBudgetBytes);
+        TrustedPrefillNodes = new TrustedPrefillNodes(options.TrustedPrefillNodes);
         Metrics = new NodeMetrics(Path.GetFileName(Path.GetFullPath(options.ModelDirectory).TrimEnd(Path.DirectorySeparatorChar)));
     }
 
@@ -30,6 +31,7 @@ public sealed class DecodeNode : IAsyncDisposable
     public NodeReadiness Readiness { get; } = new();
     public NodeMetrics Metrics { get; }
     public KvBudget Budget { get; }
+    public TrustedPrefillNodes TrustedPrefillNodes { get; }
 
     internal StageModel Model => model ?? throw new InvalidOperationException("the model is not loaded");
     internal InferenceEngine Engine => engine ?? throw new InvalidOperationException("the model is not loaded");

@@ -30,7 +30,9 @@ public sealed class NodeTokenInterceptor(string token) : Interceptor
         string? presented = context.RequestHeaders.GetValue(NodeToken.Header);
         // Constant-time comparison: the token is a secret.
         if (presented is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), expected))
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                presented is null ? $"this node requires the cluster's node token in '{NodeToken.Header}'" : $"wrong node token in '{NodeToken.Header}'"));
+            // The call's own credentials are wrong: the request's fault, whoever sent it.
+            throw NodeFault.Error(StatusCode.Unauthenticated,
+                presented is null ? $"this node requires the cluster's node token in '{NodeToken.Header}'" : $"wrong node token in '{NodeToken.Header}'",
+                FaultSide.Request);
     }
 }

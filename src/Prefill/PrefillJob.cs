@@ -18,6 +18,10 @@ internal sealed class PrefillJob : IDisposable
     private readonly KvHoldAccount holds;
     private readonly CancellationTokenSource cancellation;
     private readonly TaskCompletionSource computed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Orders Emit, Written and Dispose: a chunk the worker emits while the call is being disposed is either queued and
+    // then dropped by Dispose, or never queued and never counted; either way the hold account ends where it started.
+    private readonly Lock gate = new();
+    private bool disposed;
     private long unwrittenBytes;
 
     public PrefillJob(IReadOnlyList<int> tokens, SamplingParams sampling, int samples, IReadOnlyList<int> layers,
@@ -32,6 +36,8 @@ internal sealed class PrefillJob : IDisposable
         ChunkBytes = chunkBytes;
         this.holds = holds;
         cancellation = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);
+        // Read once: the worker may still look at it after the call disposed the source.
+        Cancellation = cancellation.Token;
     }
 
     public IReadOnlyList<int> Tokens { get; }
@@ -42,18 +48,22 @@ internal sealed class PrefillJob : IDisposable
     public WireDtype WireDtype { get; }
     public int ChunkBytes { get; }
     public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
-    public CancellationToken Cancellation => cancellation.Token;
+    public CancellationToken Cancellation { get; }
     public ChannelReader<PrefillEvent> Events => events.Reader;
 
     /// <summary>Completes when the worker has emitted everything (or failed): from then on the KV only waits for its reader.</summary>
     public Task Computed => computed.Task;
 
+    /// <summary>Queues a chunk for the call; after the call ended it is dropped uncounted.</summary>
     public void Emit(KvChunk chunk)
     {
         long bytes = chunk.Data.Length;
-        Interlocked.Add(ref unwrittenBytes, bytes);
-        holds.Add(bytes);
-        events.Writer.TryWrite(new PrefillEvent { Chunk = chunk });
+        lock (gate)
+        {
+            if (disposed || !events.Writer.TryWrite(new PrefillEvent { Chunk = chunk })) return;
+            unwrittenBytes += bytes;
+            holds.Add(bytes);
+        }
     }
 
     public void Finish(KvTrailer trailer)
@@ -73,17 +83,26 @@ internal sealed class PrefillJob : IDisposable
     public void Written(KvChunk chunk)
     {
         long bytes = chunk.Data.Length;
-        Interlocked.Add(ref unwrittenBytes, -bytes);
-        holds.Release(bytes);
+        lock (gate)
+        {
+            if (disposed) return;
+            unwrittenBytes -= bytes;
+            holds.Release(bytes);
+        }
     }
 
     /// <summary>Stops the computation (if still running) and drops whatever KV was not written.</summary>
     public void Dispose()
     {
         cancellation.Cancel();
-        events.Writer.TryComplete();
-        while (events.Reader.TryRead(out _)) { }
-        holds.Release(Interlocked.Exchange(ref unwrittenBytes, 0));
+        lock (gate)
+        {
+            disposed = true;
+            events.Writer.TryComplete();
+            while (events.Reader.TryRead(out _)) { }
+            holds.Release(unwrittenBytes);
+            unwrittenBytes = 0;
+        }
         cancellation.Dispose();
     }
 }

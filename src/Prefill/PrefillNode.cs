@@ -42,7 +42,7 @@ public sealed class PrefillNode : IAsyncDisposable
                 PrefillDtype = Options.PrefillDtype,
                 TwoThreadDecode = false,
             });
-            workers = new PrefillWorkers(model, Options.Threads, Options.QueueCapacity, Metrics);
+            workers = new PrefillWorkers(model, Options.Threads, Options.QueueCapacity, Metrics, Options.TestHooks);
             Readiness.MarkReady();
         }
         catch (Exception error)

@@ -20,13 +20,15 @@ internal sealed class PrefillWorkers : IDisposable
     private readonly Thread[] threads;
     private readonly StageModel model;
     private readonly NodeMetrics metrics;
+    private readonly PrefillTestHooks? hooks;
     private int running;
     private int waiting;
 
-    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics)
+    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics, PrefillTestHooks? hooks)
     {
         this.model = model;
         this.metrics = metrics;
+        this.hooks = hooks;
         queue = Channel.CreateBounded<PrefillJob>(new BoundedChannelOptions(queueCapacity) { FullMode = BoundedChannelFullMode.Wait });
         threads = Enumerable.Range(0, threadCount)
             .Select(i => new Thread(Work) { IsBackground = true, Name = $"pdserve-prefill-{i}" })
@@ -81,6 +83,7 @@ internal sealed class PrefillWorkers : IDisposable
             // Stops the computation between blocks once nobody will read the result.
             job.Cancellation.ThrowIfCancellationRequested();
             if (!sent.Contains(block)) return;
+            hooks?.BeforeLayerEncoded?.Invoke(block, job.Cancellation);
             IReadOnlyList<int> kept = job.Policy.KeptPositions(block, promptLength);
             foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Keys, LayerKvEncoding.Encode(keys, kept, job.WireDtype))) job.Emit(chunk);
             foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Values, LayerKvEncoding.Encode(values, kept, job.WireDtype))) job.Emit(chunk);
@@ -112,7 +115,10 @@ internal sealed class PrefillWorkers : IDisposable
         job.Finish(trailer);
     }
 
-    /// <summary>Sample i draws with seed + i, as the decode node's engine will continue it.</summary>
+    /// <summary>
+    /// Sample i draws with seed + i, as the decode node's engine will continue it. Logits the prompt made non-finite
+    /// throw <see cref="PdServe.Engine.Generation.RequestFaultException"/>: the request's fault, not the node's.
+    /// </summary>
     private static SampledToken[] SampleFirstTokens(Tensor logits, PrefillJob job)
     {
         ulong seed = job.Sampling.Seed ?? 0;

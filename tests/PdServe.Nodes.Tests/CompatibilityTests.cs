@@ -1,4 +1,5 @@
 using Grpc.Core;
+using PdServe.KvTransfer;
 using PdServe.TestSupport;
 
 namespace PdServe.Nodes.Tests;
@@ -21,7 +22,7 @@ public sealed class CompatibilityTests : IDisposable
         await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(other.Path), NodePair.DecodeOptions(model.Path));
         var error = await Assert.ThrowsAsync<RpcException>(() =>
             nodes.Client.GenerateAsync(DecodeTestClient.Greedy([5, 6, 7], 3, nodes.PrefillAddress)));
-        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Faults.AssertFault(error, StatusCode.FailedPrecondition, FaultSide.Peer);
         Assert.Contains("weights differ", error.Status.Detail);
         Assert.Equal(0, nodes.DecodeState.Budget.ReservedBytes);
     }
@@ -34,7 +35,7 @@ public sealed class CompatibilityTests : IDisposable
         await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path, prefillPlan), NodePair.DecodeOptions(model.Path, decodePlan));
         var error = await Assert.ThrowsAsync<RpcException>(() =>
             nodes.Client.GenerateAsync(DecodeTestClient.Greedy(TinyModels.RandomTokens(10, model.Config.VocabSize, 1), 3, nodes.PrefillAddress)));
-        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Faults.AssertFault(error, StatusCode.FailedPrecondition, FaultSide.Peer);
         Assert.Contains("plan differs", error.Status.Detail);
     }
 }

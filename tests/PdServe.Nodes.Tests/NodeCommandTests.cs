@@ -22,10 +22,10 @@ public sealed class NodeCommandTests : IDisposable
     {
         int prefillPort = NodeProcess.FreePort(), decodePort = NodeProcess.FreePort(), httpPort = NodeProcess.FreePort();
         using NodeProcess prefill = await NodeProcess.StartAsync("prefill", "--model", model.Path, "--port", $"{prefillPort}", "--threads", "1");
-        using NodeProcess decode = await NodeProcess.StartAsync("decode", "--model", model.Path, "--port", $"{decodePort}",
-            "--http-port", $"{httpPort}", "--threads", "1", "--transfer-timeout", "120");
-        using var client = new DecodeTestClient(new Uri($"http://127.0.0.1:{decodePort}"));
         string prefillAddress = $"http://127.0.0.1:{prefillPort}";
+        using NodeProcess decode = await NodeProcess.StartAsync("decode", "--model", model.Path, "--port", $"{decodePort}",
+            "--http-port", $"{httpPort}", "--threads", "1", "--transfer-timeout", "120", "--prefill-nodes", prefillAddress);
+        using var client = new DecodeTestClient(new Uri($"http://127.0.0.1:{decodePort}"));
 
         var stdout = new StringWriter();
         Assert.Equal(0, Cli.Program.Run(["generate", "--model", model.Path, "--prompt", "the river", "--max-tokens", "8",
@@ -39,7 +39,7 @@ public sealed class NodeCommandTests : IDisposable
 
         prefill.Kill();
         var failed = await Assert.ThrowsAsync<RpcException>(() => client.GenerateAsync(DecodeTestClient.Greedy(prompt, 8, prefillAddress)));
-        Assert.Equal(StatusCode.Unavailable, failed.StatusCode);
+        Faults.AssertFault(failed, StatusCode.Unavailable, KvTransfer.FaultSide.Peer);
         Assert.Equal("{\"running\":0,\"waiting\":0,\"kv_usage\":0}", await http.GetStringAsync($"http://127.0.0.1:{httpPort}/load"));
         Assert.Equal(8, (await client.GenerateAsync(DecodeTestClient.Greedy(prompt, 8))).Tokens().Length);
 

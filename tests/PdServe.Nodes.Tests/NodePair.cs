@@ -21,7 +21,7 @@ public sealed class NodePair : IAsyncDisposable
     public DecodeTestClient Client { get; }
     public DecodeNode DecodeState => Decode.Services.GetRequiredService<DecodeNode>();
     public PrefillNode PrefillState => Prefill.Services.GetRequiredService<PrefillNode>();
-    public string PrefillAddress => Prefill.Address.ToString().TrimEnd('/');
+    public string PrefillAddress => AddressOf(Prefill);
 
     public static NodeHostSettings Quiet => new() { Host = "127.0.0.1", Port = 0, MinimumLogLevel = LogLevel.Warning, ShutdownTimeout = TimeSpan.FromSeconds(5) };
 
@@ -31,12 +31,13 @@ public sealed class NodePair : IAsyncDisposable
     public static DecodeNodeOptions DecodeOptions(string model, string? plan = null) =>
         new() { ModelDirectory = model, PlanPath = plan, Host = Quiet, Threads = 1, MaxContextTokens = 256, TransferTimeout = TimeSpan.FromSeconds(20) };
 
+    /// <summary>Starts both; the decode node trusts the prefill node (and whatever <paramref name="decodeOptions"/> trusts).</summary>
     public static async Task<NodePair> StartAsync(PrefillNodeOptions prefillOptions, DecodeNodeOptions decodeOptions)
     {
         RunningNode prefill = await PrefillNodeHost.StartAsync(prefillOptions);
         try
         {
-            RunningNode decode = await DecodeNodeHost.StartAsync(decodeOptions);
+            RunningNode decode = await DecodeNodeHost.StartAsync(Trusting(decodeOptions, prefill));
             await Task.WhenAll(prefill.Readiness.Loaded, decode.Readiness.Loaded);
             return new NodePair(prefill, decode);
         }
@@ -46,6 +47,13 @@ public sealed class NodePair : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary><paramref name="options"/> with <paramref name="prefill"/>'s address among the trusted prefill nodes.</summary>
+    public static DecodeNodeOptions Trusting(DecodeNodeOptions options, params RunningNode[] prefill) =>
+        options with { TrustedPrefillNodes = [.. options.TrustedPrefillNodes, .. prefill.Select(AddressOf)] };
+
+    /// <summary>http://host:port of a node, as a request's prefill_address names it.</summary>
+    public static string AddressOf(RunningNode node) => node.Address.ToString().TrimEnd('/');
 
     public static Task<NodePair> StartAsync(string model, string? plan = null) =>
         StartAsync(PrefillOptions(model, plan), DecodeOptions(model, plan));

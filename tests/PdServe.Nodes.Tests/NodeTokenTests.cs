@@ -33,7 +33,7 @@ public sealed class NodeTokenTests : IDisposable
 
         Assert.Equal(3, (await GenerateAsync(nodes, "s3cret")).Length);
         var missing = await Assert.ThrowsAsync<RpcException>(() => GenerateAsync(nodes, null));
-        Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
+        Faults.AssertFault(missing, StatusCode.Unauthenticated, FaultSide.Request);
         Assert.Contains(NodeToken.Header, missing.Status.Detail);
         var wrong = await Assert.ThrowsAsync<RpcException>(() => GenerateAsync(nodes, "guess"));
         Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
@@ -46,6 +46,7 @@ public sealed class NodeTokenTests : IDisposable
         await using NodePair nodes = await StartAsync(model.Path, "prefill-token", "decode-token");
 
         var error = await Assert.ThrowsAsync<RpcException>(() => GenerateAsync(nodes, "decode-token"));
+        Faults.AssertFault(error, StatusCode.FailedPrecondition, FaultSide.Peer);
         Assert.Contains("token", error.Status.Detail);
         Assert.Equal(0, nodes.DecodeState.Budget.ReservedBytes);
     }

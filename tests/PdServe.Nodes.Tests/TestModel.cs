@@ -12,9 +12,10 @@ public sealed class TestModel : IDisposable
 {
     private readonly TempDirectory directory = new("pdserve-nodes");
 
-    public TestModel(int seed = 5)
+    /// <param name="poisonedTokens">Token ids whose embedding rows are NaN: a prompt holding one leads to NaN logits.</param>
+    public TestModel(int seed = 5, int[]? poisonedTokens = null)
     {
-        Config = TinyTokenizer.WriteModel(directory.Combine("model"), TinyCheckpoint.LlamaGqa(), seed);
+        Config = TinyTokenizer.WriteModel(directory.Combine("model"), TinyCheckpoint.LlamaGqa(), seed, poisonedTokens);
         Fingerprint = ModelFingerprint.Compute(Path);
     }
 

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using PdServe.KvTransfer;
 using PdServe.KvTransfer.Protocol;
 using PdServe.Prefill;
 using PdServe.TestSupport;
@@ -7,8 +8,9 @@ using PdServe.TestSupport;
 namespace PdServe.Nodes.Tests;
 
 /// <summary>
-/// A transfer that goes wrong fails the request with the promised status and never yields wrong tokens; the decode
-/// node's KV reservations and batch return to idle, and the prefill node holds no KV afterwards.
+/// A transfer that goes wrong fails the request with the promised status, blamed on the prefill node (peer), and never
+/// yields wrong tokens; the decode node's KV reservations and request counts are back to idle when the caller sees the
+/// call end, its batch right after, and the prefill node holds no KV afterwards.
 /// </summary>
 public sealed class TransferFailureTests : IDisposable
 {
@@ -19,6 +21,14 @@ public sealed class TransferFailureTests : IDisposable
     private int[] Prompt(int length = 80) => TinyModels.RandomTokens(length, model.Config.VocabSize, seed: 3);
 
     private static async Task<RpcException> Fails(Task<GenerateResult> call) => await Assert.ThrowsAsync<RpcException>(() => call);
+
+    /// <summary>For a call the node ended itself: its counts and reservation were returned before the status went out.</summary>
+    private static async Task AssertIdleAtOnce(NodePair nodes)
+    {
+        Assert.Equal(new NodeHosting.LoadReport(0, 0, 0), nodes.DecodeState.Load);
+        Assert.Equal(0, nodes.DecodeState.Budget.ReservedBytes);
+        await AssertIdle(nodes);
+    }
 
     private static async Task AssertIdle(NodePair nodes)
     {
@@ -49,10 +59,54 @@ public sealed class TransferFailureTests : IDisposable
         await using NodePair nodes = await NodePair.StartAsync(
             NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path));
         RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
-        Assert.Equal(StatusCode.DataLoss, error.StatusCode);
+        Faults.AssertFault(error, StatusCode.DataLoss, FaultSide.Peer);
         Assert.Contains("chunk 3 is corrupt", error.Status.Detail);
         Assert.Equal(1, nodes.DecodeState.Metrics.TransferFailures.WithLabels("DataLoss").Value);
-        await AssertIdle(nodes);
+        await AssertIdleAtOnce(nodes);
+    }
+
+    [Theory]
+    [InlineData("prompt_tokens")]
+    [InlineData("wire_dtype")]
+    [InlineData("overlapping_ranges")]
+    [InlineData("duplicate_chunk")]
+    [InlineData("unknown_part")]
+    public async Task A_stream_that_breaks_the_protocol_is_data_loss_blamed_on_the_prefill_node(string breakage)
+    {
+        var hooks = new PrefillTestHooks
+        {
+            AlterHeader = header =>
+            {
+                KvHeader altered = header.Clone();
+                switch (breakage)
+                {
+                    case "prompt_tokens":
+                        altered.PromptTokens++;
+                        break;
+                    case "wire_dtype":
+                        altered.WireDtype = (WireDtype)9;
+                        break;
+                    case "overlapping_ranges":
+                        altered.Layers[1].Ranges.Add(new PositionRange { Start = 0, Count = 1 });
+                        break;
+                }
+                return altered;
+            },
+            AlterChunk = chunk =>
+            {
+                KvChunk altered = chunk.Clone();
+                if (breakage == "duplicate_chunk" && chunk.Sequence == 1) altered.Offset = 0;
+                if (breakage == "unknown_part" && chunk.Sequence == 1) altered.Part = (KvPart)4;
+                return altered;
+            },
+        };
+        await using NodePair nodes = await NodePair.StartAsync(
+            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path) with { ChunkBytes = 4096 });
+        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
+        Faults.AssertFault(error, StatusCode.DataLoss, FaultSide.Peer);
+        await AssertIdleAtOnce(nodes);
+        // The decode node still serves (unified mode: the prefill node's stream stays broken).
+        Assert.Equal(5, (await nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5))).Tokens().Length);
     }
 
     [Fact]
@@ -78,10 +132,10 @@ public sealed class TransferFailureTests : IDisposable
         var started = System.Diagnostics.Stopwatch.StartNew();
         await nodes.Prefill.StopAsync(new CancellationToken(canceled: true));
         RpcException error = await Fails(call);
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Faults.AssertFault(error, StatusCode.Unavailable, FaultSide.Peer);
         Assert.Contains(nodes.PrefillAddress, error.Status.Detail);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
-        await AssertIdle(nodes);
+        await AssertIdleAtOnce(nodes);
     }
 
     [Fact]
@@ -93,9 +147,9 @@ public sealed class TransferFailureTests : IDisposable
             NodePair.DecodeOptions(model.Path) with { TransferTimeout = TimeSpan.FromSeconds(1) });
         var started = System.Diagnostics.Stopwatch.StartNew();
         RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
-        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Faults.AssertFault(error, StatusCode.DeadlineExceeded, FaultSide.Peer);
         Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
-        await AssertIdle(nodes);
+        await AssertIdleAtOnce(nodes);
     }
 
     [Fact]
@@ -106,23 +160,25 @@ public sealed class TransferFailureTests : IDisposable
             NodePair.PrefillOptions(model.Path) with { TestHooks = hooks, KvLease = TimeSpan.FromMilliseconds(300) },
             NodePair.DecodeOptions(model.Path));
         RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Faults.AssertFault(error, StatusCode.Unavailable, FaultSide.Peer);
         Assert.Contains("lease", error.Status.Detail);
-        await AssertIdle(nodes);
+        await AssertIdleAtOnce(nodes);
     }
 
     [Fact]
-    public async Task An_unreachable_prefill_node_is_unavailable_at_once()
+    public async Task An_unreachable_trusted_prefill_node_is_unavailable_at_once()
     {
-        await using NodePair nodes = await NodePair.StartAsync(model.Path);
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         int closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, $"http://127.0.0.1:{closedPort}")));
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        string closed = $"http://127.0.0.1:{closedPort}";
+        await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path),
+            NodePair.DecodeOptions(model.Path) with { TrustedPrefillNodes = [closed] });
+        RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, closed)));
+        Faults.AssertFault(error, StatusCode.Unavailable, FaultSide.Peer);
         Assert.Contains($"127.0.0.1:{closedPort}", error.Status.Detail);
-        await AssertIdle(nodes);
+        await AssertIdleAtOnce(nodes);
     }
 
     [Fact]
@@ -134,9 +190,9 @@ public sealed class TransferFailureTests : IDisposable
         GenerateResult fits = await nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(20), 10, nodes.PrefillAddress));
         Assert.Equal(10, fits.Tokens().Length);
         RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(21), 10, nodes.PrefillAddress)));
-        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Faults.AssertFault(error, StatusCode.ResourceExhausted, FaultSide.Self);
         Assert.Contains($"needs {4 * 31 * 256 + 4 * 21 * 256} bytes of KV", error.Status.Detail);
-        await AssertIdle(nodes);
+        await AssertIdleAtOnce(nodes);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -13,13 +12,19 @@ using static TorchSharp.torch;
 namespace PdServe.Decode.Transfer;
 
 /// <summary>
-/// Pulls a prompt's KV from a prefill node: one gRPC stream per request over a channel per prefill address. Verifies
-/// the sender's fingerprints and every chunk's checksum before anything reaches the engine. Every failure becomes an
-/// <see cref="RpcException"/> with the status the decode contract promises and a message naming the prefill node.
+/// Pulls a prompt's KV from a prefill node: one gRPC stream per request over a channel per prefill address (the
+/// caller has checked the address is trusted). Verifies the sender's fingerprints, the stream's structure and every
+/// chunk's checksum before anything reaches the engine. Every failure becomes an <see cref="RpcException"/> with the
+/// status the decode contract promises and the <see cref="NodeFault"/> side from this node's view: the prefill
+/// node's verdict that the request is at fault stays the request's (without the prefill node's address); everything
+/// else the prefill node or the way to it did is the peer's, its message naming the prefill node.
 /// </summary>
 public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, NodeMetrics metrics) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, GrpcChannel> channels = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Channels kept open at once; a DNS entry of many pods cannot make the node hold more.</summary>
+    public const int MaxChannels = 64;
+
+    private readonly PrefillChannels channels = new(MaxChannels, options.TransferTimeout, CreateChannel);
 
     public async Task<PulledPrompt> PullAsync(GenerateRequest request, SamplingParams sampling, CancellationToken cancellation)
     {
@@ -32,24 +37,24 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
             metrics.TransferSeconds.Observe(pulled.TransferSeconds);
             return pulled;
         }
-        catch (RpcException error) when (!cancellation.IsCancellationRequested || error.StatusCode != StatusCode.Cancelled)
+        catch (RpcException error) when (!cancellation.IsCancellationRequested)
         {
             RpcException mapped = Map(error, address);
             metrics.TransferFailures.WithLabels(mapped.StatusCode.ToString()).Inc();
             throw mapped;
         }
-        catch (KvTransferException error)
+        catch (KvTransferException error) when (!cancellation.IsCancellationRequested)
         {
             StatusCode code = error.Failure == KvTransferFailure.Incompatible ? StatusCode.FailedPrecondition : StatusCode.DataLoss;
             metrics.TransferFailures.WithLabels(code.ToString()).Inc();
-            throw new RpcException(new Status(code, $"KV from prefill node {address} refused: {error.Message}"));
+            throw NodeFault.Error(code, $"KV from prefill node {address} refused: {error.Message}", FaultSide.Peer);
         }
     }
 
     private async Task<PulledPrompt> Pull(string address, GenerateRequest request, SamplingParams sampling, long started,
         CancellationToken cancellation)
     {
-        var client = new PrefillService.PrefillServiceClient(Channel(address));
+        var client = new PrefillService.PrefillServiceClient(channels.For(new Uri(address)));
         var prefillRequest = new PrefillRequest
         {
             RequestId = request.RequestId,
@@ -70,7 +75,8 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
         if (!await stream.MoveNext(cancellation) || stream.Current.Header is not { } header)
             throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended before the KV header"));
         CheckCompatible(header);
-        var assembler = new KvAssembler(header, model.Loaded.Model.Plan.RunBlocks, MessageLimits.ChunkBytes(options.ChunkBytes));
+        var assembler = new KvAssembler(header, model.Loaded.Model.Plan.RunBlocks, MessageLimits.ChunkBytes(options.ChunkBytes),
+            expectedPromptTokens: request.PromptTokenIds.Count);
         while (await stream.MoveNext(cancellation))
         {
             PrefillEvent item = stream.Current;
@@ -81,9 +87,11 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
             }
             if (item.Trailer is not { } trailer)
                 throw new KvTransferException(KvTransferFailure.Protocol, "a second header arrived");
+            CheckFirstTokens(trailer, request.N);
             IReadOnlyList<ReceivedLayerKv> layers = assembler.Complete(trailer);
-            if (trailer.FirstTokens.Count != request.N)
-                throw new KvTransferException(KvTransferFailure.Protocol, $"{trailer.FirstTokens.Count} first tokens for {request.N} samples");
+            // Read on to the status: the prefill node's call ends as it succeeded, not cut off by this one's disposal.
+            if (await stream.MoveNext(cancellation))
+                throw new KvTransferException(KvTransferFailure.Protocol, "an event arrived after the trailer");
             return new PulledPrompt(ToPrompt(layers, trailer), trailer, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended before the KV trailer"));
@@ -99,6 +107,21 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
         if (header.KvHeads != config.NumKvHeads || header.HeadDim != config.HeadDim)
             throw new KvTransferException(KvTransferFailure.Incompatible,
                 $"KV shape [{header.KvHeads} heads × {header.HeadDim}] differs from this model's [{config.NumKvHeads} × {config.HeadDim}]");
+    }
+
+    /// <summary>One first token per sample, each a token of this model: the engine must never see the sender's mistakes.</summary>
+    private void CheckFirstTokens(KvTrailer trailer, int samples)
+    {
+        int vocabSize = model.Loaded.Model.Config.VocabSize;
+        var indices = trailer.FirstTokens.Select(t => t.SampleIndex).Order().ToArray();
+        if (!indices.SequenceEqual(Enumerable.Range(0, samples)))
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"first tokens for samples [{string.Join(',', indices)}] of a request for {samples}");
+        foreach (FirstToken token in trailer.FirstTokens)
+        {
+            if (token.TokenId < 0 || token.TokenId >= vocabSize || token.TopLogprobs.Any(t => t.TokenId < 0 || t.TokenId >= vocabSize))
+                throw new KvTransferException(KvTransferFailure.Protocol, $"sample {token.SampleIndex}'s first token is outside the vocabulary [0, {vocabSize})");
+        }
     }
 
     private static PrefilledPrompt ToPrompt(IReadOnlyList<ReceivedLayerKv> layers, KvTrailer trailer)
@@ -126,40 +149,47 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
         return new PrefilledPrompt(blocks, first);
     }
 
-    private static RpcException Map(RpcException error, string address) => error.StatusCode switch
+    /// <summary>
+    /// What the prefill node's status means here. Its own verdict that the request is at fault stays the request's,
+    /// without the prefill node's address; a status it did not send (no trailer: the connection broke, the node died,
+    /// the HTTP/2 layer gave up) is the prefill node being unreachable; everything else it reported is the peer's.
+    /// </summary>
+    private static RpcException Map(RpcException error, string address)
     {
-        StatusCode.DeadlineExceeded => new RpcException(new Status(StatusCode.DeadlineExceeded,
-            $"prefill node {address} did not deliver the KV in time: {error.Status.Detail}")),
-        StatusCode.FailedPrecondition => new RpcException(new Status(StatusCode.FailedPrecondition,
-            $"prefill node {address} is incompatible: {error.Status.Detail}")),
-        StatusCode.ResourceExhausted or StatusCode.InvalidArgument => new RpcException(new Status(error.StatusCode,
-            $"prefill node {address}: {error.Status.Detail}")),
-        _ => new RpcException(new Status(StatusCode.Unavailable,
-            $"prefill node {address} failed ({error.StatusCode}): {error.Status.Detail}")),
-    };
-
-    private GrpcChannel Channel(string address)
-    {
-        if (!Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"prefill_address must be http://host:port, got '{address}'"));
-        return channels.GetOrAdd(address, _ => GrpcChannel.ForAddress(uri, new GrpcChannelOptions
+        string detail = error.Status.Detail;
+        FaultSide? side = error.Status.DebugException is null ? NodeFault.Of(error) : null;
+        // The prefill node refusing this node's token blames the call's credentials: those are this pair's configuration.
+        if (side == FaultSide.Request && error.StatusCode is not (StatusCode.Unauthenticated or StatusCode.PermissionDenied))
+            return NodeFault.Error(StatusCode.InvalidArgument, detail, FaultSide.Request);
+        (StatusCode code, string message) = (side, error.StatusCode) switch
         {
-            MaxReceiveMessageSize = MessageLimits.MaxMessageBytes,
-            MaxSendMessageSize = MessageLimits.MaxMessageBytes,
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-                // A prefill node that vanished without closing its connection is noticed within seconds.
-                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            },
-        }));
+            (_, StatusCode.DeadlineExceeded) => (StatusCode.DeadlineExceeded, $"prefill node {address} did not deliver the KV in time: {detail}"),
+            (_, StatusCode.ResourceExhausted) => (StatusCode.ResourceExhausted, $"prefill node {address} is out of room: {detail}"),
+            (not null, StatusCode.FailedPrecondition) => (StatusCode.FailedPrecondition, $"prefill node {address} is incompatible: {detail}"),
+            // Another cluster token: a configuration mismatch between the two nodes, like other weights.
+            (_, StatusCode.Unauthenticated or StatusCode.PermissionDenied) => (StatusCode.FailedPrecondition,
+                $"prefill node {address} refused this decode node's node token: {detail}"),
+            (not null, StatusCode.DataLoss) => (StatusCode.DataLoss, $"prefill node {address} lost the KV: {detail}"),
+            (not null, StatusCode.Internal) => (StatusCode.Internal, $"prefill node {address} failed: {detail}"),
+            _ => (StatusCode.Unavailable, $"prefill node {address} is unavailable ({error.StatusCode}): {detail}"),
+        };
+        return NodeFault.Error(code, message, FaultSide.Peer);
     }
 
-    public void Dispose()
+    private static GrpcChannel CreateChannel(Uri address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
     {
-        foreach (GrpcChannel channel in channels.Values) channel.Dispose();
-    }
+        MaxReceiveMessageSize = MessageLimits.MaxMessageBytes,
+        MaxSendMessageSize = MessageLimits.MaxMessageBytes,
+        HttpHandler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            // A prefill node that vanished without closing its connection is noticed within seconds.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+        },
+    });
+
+    public void Dispose() => channels.Dispose();
 }

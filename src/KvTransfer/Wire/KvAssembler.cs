@@ -4,22 +4,30 @@ using PdServe.KvTransfer.Protocol;
 namespace PdServe.KvTransfer.Wire;
 
 /// <summary>
-/// The receiving end of one transfer: checks the header, places each chunk's bytes where they belong while hashing
-/// them, and on the trailer proves that every byte arrived intact (same chunk count, same checksums, every tensor
-/// complete) before decoding anything. Throws <see cref="KvTransferException"/> on the first problem.
+/// The receiving end of one transfer: checks the header against the request, places each chunk's bytes where they
+/// belong while hashing them, and on the trailer proves that every byte arrived intact (same chunk count, same
+/// checksums, every tensor complete) before decoding anything. Each tensor's chunks must arrive in order and
+/// back to back (a chunk starts where the previous one of its tensor ended), so no byte is written twice. Throws
+/// <see cref="KvTransferException"/> on the first problem, and nothing else for anything the sender sends.
 /// </summary>
 public sealed class KvAssembler
 {
     private readonly Dictionary<(int Layer, KvPart Part), Received> tensors = new();
     private readonly List<ulong> checksums = [];
 
-    public KvAssembler(KvHeader header, IReadOnlyList<int> expectedLayers, int maxChunkBytes)
+    /// <param name="expectedPromptTokens">The prompt length of the request the transfer answers, which the header must state.</param>
+    public KvAssembler(KvHeader header, IReadOnlyList<int> expectedLayers, int maxChunkBytes, int? expectedPromptTokens = null)
     {
         Header = header;
         MaxChunkBytes = maxChunkBytes;
         if (header.KvHeads < 1 || header.HeadDim < 1 || header.PromptTokens < 1)
             throw new KvTransferException(KvTransferFailure.Protocol,
                 $"header has kv_heads {header.KvHeads}, head_dim {header.HeadDim}, prompt_tokens {header.PromptTokens}");
+        if (expectedPromptTokens is { } promptTokens && header.PromptTokens != promptTokens)
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"header has prompt_tokens {header.PromptTokens} for a prompt of {promptTokens} tokens");
+        if (!Enum.IsDefined(header.WireDtype))
+            throw new KvTransferException(KvTransferFailure.Protocol, $"header has unknown wire dtype {(int)header.WireDtype}");
         var sent = header.Layers.Select(l => l.Layer).ToArray();
         if (!sent.SequenceEqual(expectedLayers))
             throw new KvTransferException(KvTransferFailure.Protocol,
@@ -27,6 +35,8 @@ public sealed class KvAssembler
         foreach (LayerPositions layer in header.Layers)
         {
             int[] positions = PositionRanges.Expand(layer, header.PromptTokens);
+            if (positions.Length == 0)
+                throw new KvTransferException(KvTransferFailure.Protocol, $"layer {layer.Layer} holds no prompt positions");
             var shape = new KvTensorShape(header.KvHeads, positions.Length, header.HeadDim);
             foreach (KvPart part in new[] { KvPart.Keys, KvPart.Values })
                 tensors[(layer.Layer, part)] = new Received(positions, shape, header.WireDtype);
@@ -44,12 +54,16 @@ public sealed class KvAssembler
         if (chunk.Sequence != checksums.Count)
             throw new KvTransferException(KvTransferFailure.DataLoss, $"chunk {chunk.Sequence} arrived where chunk {checksums.Count} was due");
         if (!tensors.TryGetValue((chunk.Layer, chunk.Part), out Received? target))
-            throw new KvTransferException(KvTransferFailure.Protocol, $"chunk {chunk.Sequence} is for layer {chunk.Layer}, which the header does not list");
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"chunk {chunk.Sequence} is for layer {chunk.Layer} part {chunk.Part}, which the header does not list");
         ReadOnlySpan<byte> data = chunk.Data.Span;
         Span<byte> buffer = target.Buffer;
-        if (data.Length > MaxChunkBytes || chunk.Offset < 0 || chunk.Offset + data.Length > buffer.Length)
+        if (chunk.Offset != target.Filled)
             throw new KvTransferException(KvTransferFailure.Protocol,
-                $"chunk {chunk.Sequence} ({data.Length} bytes at offset {chunk.Offset}) does not fit layer {chunk.Layer} {chunk.Part} ({buffer.Length} bytes, chunks of at most {MaxChunkBytes})");
+                $"chunk {chunk.Sequence} starts at offset {chunk.Offset} of layer {chunk.Layer} {chunk.Part}, whose next byte is {target.Filled}");
+        if (data.Length == 0 || data.Length > MaxChunkBytes || chunk.Offset + data.Length > buffer.Length)
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"chunk {chunk.Sequence} ({data.Length} bytes at offset {chunk.Offset}) does not fit layer {chunk.Layer} {chunk.Part} ({buffer.Length} bytes, chunks of 1 to {MaxChunkBytes})");
         data.CopyTo(buffer[(int)chunk.Offset..]);
         target.Filled += data.Length;
         checksums.Add(ChunkChecksum.Of(data));
