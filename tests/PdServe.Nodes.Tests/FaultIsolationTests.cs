@@ -69,7 +69,7 @@ public sealed class FaultIsolationTests : IDisposable
         Assert.Equal(new LoadReport(0, 0, 0), Decode(chain).Load);
     }
 
-    [Fact(Skip = "Needs the gateway branch (rel-gateway): client-facing code invalid_request. Integrator: remove this Skip once merged.")]
+    [Fact]
     public async Task A_poisoned_prompt_is_a_400_invalid_request_at_the_gateway()
     {
         await using GatewayChain chain = await StartChainAsync();
