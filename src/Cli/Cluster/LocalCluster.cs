@@ -60,6 +60,9 @@ public sealed class LocalCluster(UpOptions options, string commandName, TextWrit
 
     public string? NetworkNamespace => _link?.Namespace;
 
+    /// <summary>The cluster's node token (<c>x-pdserve-token</c>), for a caller that talks to the nodes directly.</summary>
+    public string NodeToken => _nodeToken;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Before anything else, so a machine that cannot shape a link gets the one error line alone.

@@ -4,6 +4,7 @@ using System.Globalization;
 using PdServe.Cli.Benchmarking.Serving;
 using PdServe.Cli.Cluster;
 using PdServe.Cli.Commands;
+using Grpc.Core;
 using PdServe.Engine.Tokenization;
 
 namespace PdServe.Cli.Benchmarking.Chaos;
@@ -12,7 +13,8 @@ namespace PdServe.Cli.Benchmarking.Chaos;
 /// Runs <c>pdserve bench chaos</c>: starts a <see cref="LocalCluster"/>, measures its saturation throughput in a closed
 /// loop, then offers a share of it as seeded Poisson arrivals while it SIGKILLs a node every so often and restarts it
 /// on its port, cancels some streams mid-way and sends <see cref="PoisonRequests"/>; afterwards it waits for the KV
-/// caches to drain, stops the cluster and judges the run (<see cref="ChaosVerdict"/>).
+/// caches to drain, stops the cluster and judges the run (<see cref="ChaosVerdict"/>). Every node instance gets a
+/// <see cref="NodeWarmUp"/> first, so its RSS baseline is taken after it has seen the run's largest shapes.
 /// </summary>
 public sealed class ChaosRunner(ChaosOptions options, string command, CliContext context)
 {
@@ -26,7 +28,7 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
     private readonly ChaosTally _tally = new();
     private readonly List<ChaosSample> _samples = [];
     private readonly List<NodeKill> _kills = [];
-    private volatile string _phase = "saturation";
+    private volatile string _phase = "warm-up";
 
     private double Now => _clock.Elapsed.TotalSeconds;
 
@@ -78,13 +80,18 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
         var progress = ProgressAsync(stopSampling.Token);
         try
         {
+            var limits = cluster.GatewayOptions.Limits;
+            var warmUp = new NodeWarmUp(cluster, cluster.Model!.ContextLength, limits.MaxN,
+                prompts.Select(p => p.TokenIds!).MaxBy(ids => ids.Count)!);
+            _phase = "warm-up";
+            foreach (var node in cluster.Nodes) await warmUp.RunAsync(node, cancellationToken);
+            _phase = "saturation";
             var (saturationRps, saturationTokens) = await SaturationAsync(http, gateway, cluster.Model!.Id, prompts, cancellationToken);
             double offered = options.Load * saturationRps;
             double? retriesBefore = await RetriesAsync(http, gateway, cancellationToken);
 
             _phase = "load";
             double loadStart = Now, loadEnd = loadStart + options.Minutes * 60;
-            var limits = cluster.GatewayOptions.Limits;
             var poison = new PoisonRequests(cluster.Model.Id, cluster.Model.ContextLength, limits.MaxN, limits.MaxTopLogprobs,
                 prompts[0].TokenIds!, options.OutputLength);
             var killable = Killable(cluster);
@@ -93,7 +100,7 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
             await Task.WhenAll(
                 ArrivalsAsync(call, cluster.Model.Id, prompts, offered, loadEnd, requests, cancellationToken),
                 PoisonAsync(call, poison, loadStart, loadEnd, requests, cancellationToken),
-                KillsAsync(cluster, pools, killable, loadStart, loadEnd, cancellationToken));
+                KillsAsync(cluster, pools, warmUp, killable, loadStart, loadEnd, cancellationToken));
             await Task.WhenAll(requests);
             double endOfLoad = Now;
             double? retriesAfter = await RetriesAsync(http, gateway, cancellationToken);
@@ -193,7 +200,7 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
     /// Every <see cref="ChaosOptions.KillEverySeconds"/>: SIGKILL a random killable node, wait until its pool shows it
     /// unavailable, restart it on its port, wait until the pool shows it available. One node is down at a time.
     /// </summary>
-    private async Task KillsAsync(LocalCluster cluster, PoolWatcher pools, IReadOnlyList<string> killable, double start, double end,
+    private async Task KillsAsync(LocalCluster cluster, PoolWatcher pools, NodeWarmUp warmUp, IReadOnlyList<string> killable, double start, double end,
         CancellationToken cancellationToken)
     {
         if (killable.Count == 0) return;
@@ -218,7 +225,10 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
             {
                 var restarted = await cluster.RestartAsync(name, cancellationToken);
                 double healthy = Now - restartedAt;
+                // Beside the rejoin, not before it: the warm-up must not delay what the rejoin time measures.
+                var warming = WarmUpRestartedAsync(warmUp, restarted, cancellationToken);
                 double? rejoined = await pools.WaitForAsync(name, available: true, RejoinWait, cancellationToken) is not null ? Now - restartedAt : null;
+                await warming;
                 kill = kill with { RestartedPid = restarted.Pid, HealthyAfterSeconds = healthy, RejoinedAfterSeconds = rejoined };
             }
             catch (CliError e)
@@ -229,6 +239,19 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
             }
             lock (_kills) _kills.Add(kill);
             at = Math.Max(killedAt + options.KillEverySeconds, Now);
+        }
+    }
+
+    /// <summary>A restarted instance's warm-up; one that fails is reported and leaves its RSS baseline as it is.</summary>
+    private async Task WarmUpRestartedAsync(NodeWarmUp warmUp, NodeProcess node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await warmUp.RunAsync(node, cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            context.Stderr.WriteLine($"bench chaos: warm-up of restarted {node.Spec.Name} failed ({e.StatusCode}: {e.Status.Detail})");
         }
     }
 

@@ -17,7 +17,8 @@ public sealed record RssGrowth(string Node, int Pid, double LifeSeconds, double?
 
     public static string Definition => string.Create(CultureInfo.InvariantCulture,
         $"per process instance: mean VmRSS of its last {Window.TotalSeconds:0} s of samples vs the mean of the {Window.TotalSeconds:0} s after its first " +
-        $"{Warmup.TotalSeconds:0} s (warm-up), must grow < {Limit * 100:0}%; instances sampled for less than {MinimumLife.TotalSeconds:0} s are reported, not judged");
+        $"{Warmup.TotalSeconds:0} s (warm-up; each instance is first sent the run's largest shapes directly), must grow < {Limit * 100:0}%; " +
+        $"instances sampled for less than {MinimumLife.TotalSeconds:0} s are reported, not judged");
 
     /// <summary>One judgement per instance seen in <paramref name="samples"/>, in order of first appearance.</summary>
     public static IReadOnlyList<RssGrowth> Judge(IReadOnlyList<ChaosSample> samples)
