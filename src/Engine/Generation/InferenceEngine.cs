@@ -173,7 +173,9 @@ public sealed class InferenceEngine : IDisposable
         if (Options.TorchThreads is { } threads) set_num_threads(threads);
         while (!stopping)
         {
-            while (submitted.TryDequeue(out PendingRequest? pending)) waiting.AddLast(pending);
+            // Only what was queued before this pass: submitters faster than the engine must not keep it from stepping.
+            for (int queued = submitted.Count; queued > 0 && submitted.TryDequeue(out PendingRequest? pending); queued--)
+                waiting.AddLast(pending);
             DropCancelled();
             if (waiting.Count == 0 && running.Count == 0)
             {

@@ -145,4 +145,36 @@ public class EngineBookkeepingTests
         Exception?[] ends = await Task.WhenAll(streams.SelectMany(s => s).Select(s => Drain(s))).WaitAsync(Patience);
         Assert.All(ends, end => Assert.True(end is null or ObjectDisposedException, $"a stream ended with {end}"));
     }
+    [Fact]
+    public async Task A_flood_of_submissions_does_not_keep_a_running_request_from_finishing_as_it_would_alone()
+    {
+        using CausalLm model = TinyModels.Load(Config);
+        var request = new GenerationRequest(TinyModels.RandomTokens(6, Config.VocabSize, 11), new SamplingParams { Temperature = 0, MaxTokens = 24 });
+        int[] alone;
+        using (var quiet = new InferenceEngine(model, eosTokenIds: []))
+        {
+            var tokens = new List<int>();
+            Assert.Null(await Drain(quiet.Submit(request), t => tokens.Add(t.Token.TokenId)));
+            alone = [.. tokens];
+        }
+
+        using var engine = new InferenceEngine(model, eosTokenIds: []);
+        var received = new List<int>();
+        Task<Exception?> running = Drain(engine.Submit(request), t => received.Add(t.Token.TokenId));
+        // Four threads submit requests that are already cancelled as fast as they can, for as long as the request runs.
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var floodStreams = new System.Collections.Concurrent.ConcurrentBag<ChannelReader<GeneratedToken>>();
+        var flood = Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            var tiny = new GenerationRequest([1, 2], new SamplingParams { Temperature = 0, MaxTokens = 1 });
+            for (int i = 0; i < 20_000 && !running.IsCompleted; i++) floodStreams.Add(engine.Submit(tiny, cancelled.Token));
+        })).ToArray();
+
+        Assert.Null(await running.WaitAsync(Patience));
+        await Task.WhenAll(flood);
+        Assert.Equal(alone, received);
+        foreach (var stream in floodStreams) await Drain(stream);
+        Assert.Equal(0, engine.RunningCount);
+    }
 }
