@@ -94,30 +94,9 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>YARP cluster settings as the configs/ files write them: 250 ms active probes of /healthz over h2c.</summary>
-    public static Dictionary<string, string?> PoolSettings(string pool, IEnumerable<string> addresses, string policy)
-    {
-        string prefix = $"ReverseProxy:Clusters:{pool}";
-        var settings = new Dictionary<string, string?>
-        {
-            [$"{prefix}:LoadBalancingPolicy"] = policy,
-            // YARP's default, HealthyOrPanic, would send to unhealthy nodes when none is healthy; the gateway answers 503.
-            [$"{prefix}:HealthCheck:AvailableDestinationsPolicy"] = "HealthyAndUnknown",
-            [$"{prefix}:HealthCheck:Active:Enabled"] = "true",
-            [$"{prefix}:HealthCheck:Active:Interval"] = "00:00:00.250",
-            [$"{prefix}:HealthCheck:Active:Timeout"] = "00:00:01",
-            [$"{prefix}:HealthCheck:Active:Policy"] = "ConsecutiveFailures",
-            [$"{prefix}:HealthCheck:Active:Path"] = "/healthz",
-            [$"{prefix}:HealthCheck:Passive:Enabled"] = "true",
-            [$"{prefix}:HealthCheck:Passive:Policy"] = "TransportFailureRate",
-            [$"{prefix}:HealthCheck:Passive:ReactivationPeriod"] = "00:00:02",
-            [$"{prefix}:HttpRequest:Version"] = "2",
-            [$"{prefix}:HttpRequest:VersionPolicy"] = "RequestVersionExact",
-        };
-        int i = 0;
-        foreach (string address in addresses) settings[$"{prefix}:Destinations:{pool}{i++}:Address"] = address;
-        return settings;
-    }
+    /// <summary>A pool's YARP settings (<see cref="GatewayPoolSettings"/>); a failed node returns after 2 s.</summary>
+    public static Dictionary<string, string?> PoolSettings(string pool, IEnumerable<string> addresses, string policy) =>
+        GatewayPoolSettings.For(pool, addresses, policy, TimeSpan.FromSeconds(2));
 
     public static TextTokenizer WriteModel(string directory, string? chatTemplate)
     {

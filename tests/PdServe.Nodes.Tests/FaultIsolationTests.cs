@@ -95,23 +95,14 @@ public sealed class FaultIsolationTests : IDisposable
     [Fact]
     public async Task A_prefill_node_that_dies_mid_transfer_is_blamed_and_the_gateway_retries_on_another()
     {
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var hooks = new PrefillTestHooks
-        {
-            BeforeChunk = async (sequence, cancellation) =>
-            {
-                if (sequence < 2) return;
-                reached.TrySetResult();
-                await Task.Delay(Timeout.Infinite, cancellation);
-            },
-        };
-        await using GatewayChain chain = await StartChainAsync(prefillNodes: 2, hooks: hooks);
+        var stall = new ChunkStall(chunk: 2);
+        await using GatewayChain chain = await StartChainAsync(prefillNodes: 2, hooks: stall.Hooks);
         int[] prompt = TinyModels.RandomTokens(80, model.Config.VocabSize, seed: 3).Select(t => t == Poison ? Poison + 1 : t).ToArray();
 
         // gRPC level: the decode node blames its prefill node.
         using var decode = new DecodeTestClient(chain.Decode[0].Address);
         Task<GenerateResult> direct = decode.GenerateAsync(DecodeTestClient.Greedy(prompt, 4, NodePair.AddressOf(chain.Prefill[0])));
-        await reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await stall.Reached.WaitAsync(TimeSpan.FromSeconds(30));
         await chain.Prefill[0].StopAsync(new CancellationToken(canceled: true));
         var error = await Assert.ThrowsAsync<RpcException>(() => direct);
         Faults.AssertFault(error, StatusCode.Unavailable, FaultSide.Peer);
@@ -147,25 +138,14 @@ public sealed class FaultIsolationTests : IDisposable
     [Fact]
     public async Task A_stopping_decode_node_finishes_its_call_refuses_new_ones_and_the_gateway_routes_around_it()
     {
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        int stalled = 0;
-        var hooks = new PrefillTestHooks
-        {
-            BeforeChunk = async (sequence, cancellation) =>
-            {
-                // Only the first transfer stalls: it is the call in flight while its decode node stops.
-                if (sequence != 1 || Interlocked.Exchange(ref stalled, 1) != 0) return;
-                reached.TrySetResult();
-                await release.Task.WaitAsync(cancellation);
-            },
-        };
-        await using GatewayChain chain = await StartChainAsync(decodeNodes: 2, hooks: hooks);
+        // Only the first transfer stalls: it is the call in flight while its decode node stops.
+        var stall = new ChunkStall(chunk: 1, firstStreamOnly: true);
+        await using GatewayChain chain = await StartChainAsync(decodeNodes: 2, hooks: stall.Hooks);
         int[] prompt = TinyModels.RandomTokens(40, model.Config.VocabSize, seed: 4).Select(t => t == Poison ? Poison + 1 : t).ToArray();
         string prefillAddress = NodePair.AddressOf(chain.Prefill[0]);
         using var stopping = new DecodeTestClient(chain.Decode[0].Address);
         Task<GenerateResult> inFlight = stopping.GenerateAsync(DecodeTestClient.Greedy(prompt, 4, prefillAddress));
-        await reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await stall.Reached.WaitAsync(TimeSpan.FromSeconds(30));
 
         Task stop = chain.Decode[0].StopAsync();
         try
@@ -177,7 +157,7 @@ public sealed class FaultIsolationTests : IDisposable
         }
         finally
         {
-            release.TrySetResult();
+            stall.Release();
         }
         GenerateResult finished = await inFlight.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(4, finished.Tokens().Length);

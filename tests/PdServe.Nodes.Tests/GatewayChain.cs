@@ -6,6 +6,7 @@ using PdServe.Decode;
 using PdServe.Gateway.Hosting;
 using PdServe.NodeHosting;
 using PdServe.Prefill;
+using PdServe.TestSupport;
 
 namespace PdServe.Nodes.Tests;
 
@@ -69,20 +70,8 @@ public sealed class GatewayChain : IAsyncDisposable
 
     private static void AddPool(Dictionary<string, string?> settings, string pool, IReadOnlyList<RunningNode> nodes)
     {
-        string prefix = $"ReverseProxy:Clusters:{pool}";
-        settings[$"{prefix}:LoadBalancingPolicy"] = "RoundRobin";
-        settings[$"{prefix}:HealthCheck:AvailableDestinationsPolicy"] = "HealthyAndUnknown";
-        settings[$"{prefix}:HealthCheck:Active:Enabled"] = "true";
-        settings[$"{prefix}:HealthCheck:Active:Interval"] = "00:00:00.250";
-        settings[$"{prefix}:HealthCheck:Active:Timeout"] = "00:00:01";
-        settings[$"{prefix}:HealthCheck:Active:Policy"] = "ConsecutiveFailures";
-        settings[$"{prefix}:HealthCheck:Active:Path"] = "/healthz";
-        settings[$"{prefix}:HealthCheck:Passive:Enabled"] = "true";
-        settings[$"{prefix}:HealthCheck:Passive:Policy"] = "TransportFailureRate";
-        settings[$"{prefix}:HealthCheck:Passive:ReactivationPeriod"] = "00:00:05";
-        settings[$"{prefix}:HttpRequest:Version"] = "2";
-        settings[$"{prefix}:HttpRequest:VersionPolicy"] = "RequestVersionExact";
-        for (int i = 0; i < nodes.Count; i++) settings[$"{prefix}:Destinations:{pool}{i}:Address"] = nodes[i].Address.ToString();
+        foreach (var (key, value) in GatewayPoolSettings.For(pool, nodes.Select(n => n.Address.ToString()), "RoundRobin", TimeSpan.FromSeconds(5)))
+            settings[key] = value;
     }
 
     /// <summary>POST /v1/completions with <paramref name="body"/> (the model name is added); the status and the parsed body.</summary>

@@ -13,26 +13,16 @@ public sealed class GracefulShutdownTests : IDisposable
     [Fact]
     public async Task Stopping_a_prefill_node_finishes_its_in_flight_transfer()
     {
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var hooks = new PrefillTestHooks
-        {
-            BeforeChunk = async (sequence, cancellation) =>
-            {
-                if (sequence != 1) return;
-                reached.TrySetResult();
-                await release.Task.WaitAsync(cancellation);
-            },
-        };
-        await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path));
+        var stall = new ChunkStall(chunk: 1);
+        await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path) with { TestHooks = stall.Hooks }, NodePair.DecodeOptions(model.Path));
         int[] prompt = TinyModels.RandomTokens(40, model.Config.VocabSize, seed: 4);
         Task<GenerateResult> call = nodes.Client.GenerateAsync(DecodeTestClient.Greedy(prompt, 4, nodes.PrefillAddress));
-        await reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await stall.Reached.WaitAsync(TimeSpan.FromSeconds(30));
 
         Task stopping = nodes.Prefill.StopAsync();
         await Task.Delay(200);
         Assert.False(stopping.IsCompleted, "the node must wait for the in-flight transfer");
-        release.TrySetResult();
+        stall.Release();
         await stopping.WaitAsync(TimeSpan.FromSeconds(30));
 
         GenerateResult result = await call;

@@ -112,20 +112,11 @@ public sealed class TransferFailureTests : IDisposable
     [Fact]
     public async Task A_prefill_node_that_dies_mid_stream_fails_the_request_as_unavailable_and_frees_its_memory()
     {
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var hooks = new PrefillTestHooks
-        {
-            BeforeChunk = async (sequence, cancellation) =>
-            {
-                if (sequence < 2) return;
-                reached.TrySetResult();
-                await Task.Delay(Timeout.Infinite, cancellation);
-            },
-        };
+        var stall = new ChunkStall(chunk: 2);
         await using NodePair nodes = await NodePair.StartAsync(
-            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path));
+            NodePair.PrefillOptions(model.Path) with { TestHooks = stall.Hooks }, NodePair.DecodeOptions(model.Path));
         Task<GenerateResult> call = nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress));
-        await reached.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await stall.Reached.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(nodes.DecodeState.Budget.ReservedBytes > 0);
 
         // Stop without grace: Kestrel aborts the connection as a killed process's would be reset.
