@@ -34,13 +34,17 @@ public static class TrainCommand
             .Require(d => d is "bf16" or "fp32", "bf16 or fp32");
         var evalEvery = OptionChecks.Int("--eval-every", (int)defaults.EvalEvery, "Held-out loss every N steps").Require(n => n >= 1, "an integer >= 1");
         var checkpointEvery = OptionChecks.Int("--checkpoint-every", (int)defaults.CheckpointEvery, "Checkpoint every N steps").Require(n => n >= 1, "an integer >= 1");
+        var shortSeq = OptionChecks.Int("--short-seq", 0, "Train the first --short-steps steps on sequences this long (0 = off); tokens per step stay the same", "T")
+            .Require(n => n >= 0, "an integer >= 0");
+        var shortSteps = OptionChecks.Int("--short-steps", 0, "Steps of the --short-seq phase", "S").Require(n => n >= 0, "an integer >= 0");
+        var pack = new Option<bool>("--pack-documents") { Description = "Join consecutive documents of --corpus and --heldout up to --seq tokens" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its options are kept)" };
         var threads = OptionChecks.Threads();
 
         var command = new Command("train", "Train a tokenizer and a Llama model on a text corpus")
         {
             corpus, heldout, output, blocks, hidden, heads, kvHeads, intermediate, vocab, steps, minutes, batch, seq, lr, seed, dtype,
-            evalEvery, checkpointEvery, resume, threads,
+            evalEvery, checkpointEvery, shortSeq, shortSteps, pack, resume, threads,
         };
         command.SetAction(parseResult =>
         {
@@ -71,6 +75,9 @@ public static class TrainCommand
                     ComputeDtype = parseResult.GetValue(dtype) == "fp32" ? ScalarType.Float32 : ScalarType.BFloat16,
                     EvalEvery = parseResult.GetValue(evalEvery),
                     CheckpointEvery = parseResult.GetValue(checkpointEvery),
+                    ShortSequenceLength = parseResult.GetValue(shortSeq),
+                    ShortSequenceSteps = parseResult.GetValue(shortSteps),
+                    PackDocuments = parseResult.GetValue(pack),
                 },
             };
             TorchThreads.Apply(options.Threads);

@@ -48,7 +48,14 @@ public static class TrainRunner
             ModelConfigJson.WriteFiles(output, config, ScalarType.BFloat16);
         }
 
-        TokenStream train = LoadingProgress.Run(context, "Encoding the corpus", _ => TokenStream.Encode(trainDocuments, tokenizer));
+        TrainingOptions planned = options.Resume ? TrainingCheckpoint.LoadState(output).Options : options.Training;
+        if (planned.PackDocuments)
+        {
+            trainDocuments = DocumentPacker.Pack(trainDocuments, tokenizer, planned.SequenceLength);
+            if (heldoutDocuments is not null) heldoutDocuments = DocumentPacker.Pack(heldoutDocuments, tokenizer, planned.SequenceLength);
+        }
+        IReadOnlyList<string> trainText = trainDocuments;
+        TokenStream train = LoadingProgress.Run(context, "Encoding the corpus", _ => TokenStream.Encode(trainText, tokenizer));
         TokenStream? heldout = heldoutDocuments is null ? null : TokenStream.Encode(heldoutDocuments, tokenizer);
         using ModelTrainer trainer = CreateTrainer(options, config, train, heldout);
         TrainingOptions run = trainer.State.Options;
@@ -60,6 +67,7 @@ public static class TrainRunner
             I($"data: {train.Length:N0} training tokens in {train.Documents:N0} documents") +
             (heldout is null ? "" : I($", {heldout.Length:N0} held-out tokens")) +
             I($"; {run.BatchSize} x {run.SequenceLength} tokens per step, {run.Steps:N0} steps") +
+            (run.ShortSequenceLength > 0 ? I($" (the first {run.ShortSequenceSteps:N0} as {run.RowsAt(run.ShortSequenceLength)} x {run.ShortSequenceLength})") : "") +
             (trainer.State.Step > 0 ? I($", resuming at step {trainer.State.Step:N0}") : ""));
         context.Stdout.Flush();
 
@@ -100,7 +108,7 @@ public static class TrainRunner
             if (p.Step % 10 != 0 && p.HeldoutLoss is null && !p.Checkpointed && p.Step != p.TotalSteps) return;
             output.WriteLine(
                 I($"step {p.Step,6}/{p.TotalSteps}  loss {p.Loss:F4}") +
-                (p.HeldoutLoss is { } h ? I($"  held-out {h:F4} (ppl {Math.Exp(h):F1})") : "") +
+                (p.HeldoutLoss is { } h ? I($"  held-out@{p.SequenceLength} {h:F4} (ppl {Math.Exp(h):F1})") : "") +
                 I($"  lr {p.LearningRate:0.000e0}  {p.TokensPerSecond:F0} tok/s  elapsed {p.Elapsed:hh\\:mm\\:ss}") +
                 (p.Remaining is { } r ? I($"  eta {r:hh\\:mm\\:ss}") : "") +
                 (p.Checkpointed ? "  [checkpoint]" : ""));

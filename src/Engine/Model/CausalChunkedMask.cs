@@ -33,11 +33,14 @@ public sealed class CausalChunkedMask : IDisposable
 
     public IReadOnlyList<Chunk> Chunks { get; }
 
+    /// <summary>True for <see cref="Causal"/>'s mask: every query sees exactly the keys up to its own position.</summary>
+    public bool IsPlainCausal { get; private init; }
+
     /// <summary>The plain causal mask over <paramref name="time"/> positions.</summary>
     public static CausalChunkedMask Causal(int time, int queryGroupSize)
     {
         using Tensor causal = full(time, time, HeldScalars.NegativeInfinity).triu_(1).view(1, 1, time, time);
-        return new CausalChunkedMask(causal, queryGroupSize);
+        return new CausalChunkedMask(causal, queryGroupSize) { IsPlainCausal = true };
     }
 
     public void Dispose()

@@ -50,6 +50,13 @@ public sealed class SelfAttention : nn.Module
         // repeated KV heads with its causal flag. In fp32 the fused attention kernel runs; in bf16 (prompt
         // processing) the two products run as bf16 GEMMs with mask and softmax in fp32, which measured faster
         // still, at the precision the rest of a bf16 prefill has.
+        if (mask.IsPlainCausal && is_grad_enabled())
+        {
+            Tensor trained = AttendCausalForTraining(q.to(x.dtype), k.to(x.dtype), v.to(x.dtype));
+            keys = k.MoveToOuterDisposeScope();
+            values = v.MoveToOuterDisposeScope();
+            return output.forward(trained.transpose(1, 2).reshape(batch, time, heads * headDim)).MoveToOuterDisposeScope();
+        }
         bool lowPrecision = x.dtype != ScalarType.Float32;
         Tensor queries = (lowPrecision ? q.to(x.dtype) : q).view(batch, kvHeads, group, time, headDim);
         Tensor attendKeys = lowPrecision ? k.to(x.dtype) : k;
@@ -144,6 +151,18 @@ public sealed class SelfAttention : nn.Module
         Tensor weights = scores.to(ScalarType.Float32).view(batch, kvHeads, rows, keys).mul_(scale).add_(mask, HeldScalars.One).softmax(-1);
         Tensor attended = bmm(weights.to(q.dtype).view(batch * kvHeads, rows, keys), v.reshape(batch * kvHeads, keys, headDim));
         return attended.view(batch, kvHeads, rows, headDim);
+    }
+
+    /// <summary>
+    /// Training's attention: libtorch's fused causal kernel (forward and backward without the T×T weights), over KV
+    /// heads repeated per query group, which autograd needs as real tensors.
+    /// </summary>
+    private Tensor AttendCausalForTraining(Tensor q, Tensor k, Tensor v)
+    {
+        int group = heads / kvHeads;
+        Tensor repeatedKeys = group == 1 ? k : k.repeat_interleave(group, 1);
+        Tensor repeatedValues = group == 1 ? v : v.repeat_interleave(group, 1);
+        return nn.functional.scaled_dot_product_attention(q, repeatedKeys, repeatedValues, is_casual: true);
     }
 
     /// <summary>Half of the batch's sequences attend on the partner thread.</summary>

@@ -17,6 +17,7 @@ public sealed class ModelTrainer : IDisposable
 {
     private readonly TrainingOptions options;
     private readonly BatchSampler sampler;
+    private readonly BatchSampler? shortSampler;
     private readonly TokenStream? heldout;
     private readonly string outputDirectory;
     private readonly AdamW optimizer;
@@ -33,6 +34,8 @@ public sealed class ModelTrainer : IDisposable
         this.outputDirectory = outputDirectory;
         this.state = state;
         sampler = new BatchSampler(train.Tokens, options.SequenceLength, options.BatchSize, options.Seed);
+        if (options.ShortSequenceLength > 0)
+            shortSampler = new BatchSampler(train.Tokens, options.ShortSequenceLength, options.RowsAt(options.ShortSequenceLength), options.Seed);
         parameters = model.parameters().ToArray();
         foreach (Parameter p in parameters) p.requires_grad_(true);
         // Weight decay pulls matrices toward zero; norm gains (1-D) are not decayed, as is usual for Llama training.
@@ -99,7 +102,7 @@ public sealed class ModelTrainer : IDisposable
             double loss = TrainStep(step);
             stepsThisRun++;
             long done = step + 1;
-            double? heldoutLoss = done % options.EvalEvery == 0 || done == last ? HeldoutLoss() : null;
+            double? heldoutLoss = done % options.EvalEvery == 0 || done == last ? HeldoutLoss(options.SequenceLengthAt(step)) : null;
             state = state with
             {
                 Step = done,
@@ -111,7 +114,7 @@ public sealed class ModelTrainer : IDisposable
             bool checkpoint = done % options.CheckpointEvery == 0;
             if (checkpoint) SaveCheckpoint();
             double perStep = clock.Elapsed.TotalSeconds / stepsThisRun;
-            progress?.Report(new TrainingProgress(done, options.Steps, loss, lr, sampler.TokensPerBatch / perStep,
+            progress?.Report(new TrainingProgress(done, options.Steps, loss, lr, options.SequenceLengthAt(step), sampler.TokensPerBatch / perStep,
                 TimeSpan.FromSeconds(state.ElapsedSeconds), TimeSpan.FromSeconds(perStep * (last - done)), heldoutLoss, checkpoint));
         }
         if (!TrainingCheckpoint.Exists(outputDirectory) || TrainingCheckpoint.LoadState(outputDirectory).Step != state.Step) SaveCheckpoint();
@@ -121,8 +124,12 @@ public sealed class ModelTrainer : IDisposable
     private double TrainStep(long step)
     {
         using var scope = NewDisposeScope();
-        (long[] inputs, long[] targets) = sampler.Batch(step);
-        Tensor inputIds = tensor(inputs).view(options.BatchSize, options.SequenceLength);
+        int length = options.SequenceLengthAt(step);
+        // Each phase draws its own deterministic batches, the long phase from its first step on.
+        (long[] inputs, long[] targets) = length == options.SequenceLength
+            ? sampler.Batch(step - (shortSampler is null ? 0 : options.ShortSequenceSteps))
+            : shortSampler!.Batch(step);
+        Tensor inputIds = tensor(inputs).view(options.RowsAt(length), length);
         Tensor targetIds = tensor(targets);
         optimizer.zero_grad();
         Tensor logits = Model.Forward(inputIds, options.ComputeDtype);
@@ -133,12 +140,16 @@ public sealed class ModelTrainer : IDisposable
         return loss.item<float>();
     }
 
-    /// <summary>Mean next-token loss over the first <see cref="TrainingOptions.EvalWindows"/> held-out windows.</summary>
-    public double? HeldoutLoss()
+    /// <summary>
+    /// Mean next-token loss over the first <see cref="TrainingOptions.EvalWindows"/> held-out windows of the sequence
+    /// length the run trains on now (the model's context once the short phase is over).
+    /// </summary>
+    public double? HeldoutLoss() => HeldoutLoss(options.SequenceLengthAt(state.Step));
+
+    public double? HeldoutLoss(int length)
     {
         if (heldout is null) return null;
         using var noGrad = no_grad();
-        int length = options.SequenceLength;
         int windows = Math.Min(options.EvalWindows, (heldout.Length - 1) / length);
         if (windows < 1) return null;
         double total = 0;

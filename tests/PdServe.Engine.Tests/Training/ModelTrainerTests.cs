@@ -97,6 +97,70 @@ public sealed class ModelTrainerTests
         foreach (string name in expected.Keys) Assert.True(expected[name].eq(actual[name]).all().item<bool>(), $"{name} differs after resume");
     }
 
+    [Fact]
+    public void A_short_sequence_phase_trains_as_many_tokens_per_step_and_resumes_exactly_across_the_switch()
+    {
+        TrainingOptions options = TinyTraining.Options(steps: 8) with { ShortSequenceLength = 8, ShortSequenceSteps = 4 };
+        ModelConfig config = TinyTraining.Config(options);
+        TokenStream corpus = TinyTraining.Corpus(200, 3);
+        Assert.Equal([8, 8, 8, 8, 32, 32, 32, 32], Enumerable.Range(0, 8).Select(s => options.SequenceLengthAt(s)));
+        Assert.Equal(16, options.RowsAt(8));
+
+        using var straightDirectory = new TempDirectory();
+        var straight = new List<TrainingProgress>();
+        using var uninterrupted = ModelTrainer.Start(options, config, corpus, TinyTraining.Corpus(40, 2), straightDirectory.Path);
+        TrainingState final = uninterrupted.Run(new Progress(straight.Add));
+        Assert.Equal(8L * 4 * 32, final.TokensSeen);
+        Assert.Equal([8, 8, 8, 8, 32, 32, 32, 32], straight.Select(p => p.SequenceLength));
+
+        using var splitDirectory = new TempDirectory();
+        var split = new List<double>();
+        using (var first = ModelTrainer.Start(options, config, corpus, TinyTraining.Corpus(40, 2), splitDirectory.Path))
+            first.Run(new Progress(p => split.Add(p.Loss)), stopAtStep: 5);
+        using var resumed = ModelTrainer.Resume(config, corpus, TinyTraining.Corpus(40, 2), splitDirectory.Path);
+        Assert.Equal(options, resumed.State.Options);
+        resumed.Run(new Progress(p => split.Add(p.Loss)));
+        Assert.Equal(straight.Select(p => p.Loss), split);
+    }
+
+    [Theory]
+    [InlineData(7, "must be at least 2 and divide --seq 32")]
+    [InlineData(32, "must be at least 2 and divide --seq 32")]
+    [InlineData(1, "must be at least 2 and divide --seq 32")]
+    public void A_short_sequence_that_does_not_divide_the_context_is_refused(int shortLength, string message)
+    {
+        TrainingOptions options = TinyTraining.Options() with { ShortSequenceLength = shortLength, ShortSequenceSteps = 3 };
+        Assert.Contains(message, Assert.Throws<ArgumentException>(options.Validate).Message);
+    }
+
+    [Fact]
+    public void Training_attention_computes_the_logits_the_serving_forward_pass_computes()
+    {
+        TrainingOptions options = TinyTraining.Options() with
+        {
+            Shape = new TrainingShape { Blocks = 2, Hidden = 32, Heads = 4, KvHeads = 2, ContextLength = 300 },
+        };
+        ModelConfig config = TinyTraining.Config(options);
+        using var output = new TempDirectory();
+        using var trainer = ModelTrainer.Start(options, config, TinyTraining.Corpus(200, 1), null, output.Path);
+        // 300 positions: more than one of the serving path's query chunks, so the chunked masks are compared too.
+        using Tensor ids = tensor(TinyTraining.Corpus(30, 4).Tokens.Take(300).Select(t => (long)t).ToArray()).unsqueeze(0);
+        foreach (ScalarType dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            using Tensor training = trainer.Model.Forward(ids, dtype).detach();
+            using Tensor serving = WithoutGradients(() => trainer.Model.Forward(ids, dtype));
+            double tolerance = dtype == ScalarType.Float32 ? 1e-4 : 0.1;
+            double difference = (training - serving).abs().max().item<float>();
+            Assert.True(difference < tolerance, $"{dtype}: the training and serving logits differ by {difference}");
+        }
+    }
+
+    private static Tensor WithoutGradients(Func<Tensor> compute)
+    {
+        using var noGrad = no_grad();
+        return compute();
+    }
+
     /// <summary>Reports synchronously on the trainer's thread (System.Progress would post to the thread pool).</summary>
     private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
