@@ -7,9 +7,9 @@ using PdServe.Decode.Transfer;
 using PdServe.Engine.Generation;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.NodeHosting;
-using ProtocolTokenLogprob = PdServe.KvTransfer.Protocol.TokenLogprob;
+using ProtocolTokenLogprob = PdServe.Contracts.TokenLogprob;
 
 namespace PdServe.Decode;
 

@@ -1,3 +1,5 @@
+using PdServe.Contracts;
+
 namespace PdServe.NodeHosting;
 
 /// <summary>Where and how a node listens; shared by the prefill and decode nodes.</summary>
@@ -19,7 +21,7 @@ public sealed record NodeHostSettings
     /// </summary>
     public int? HttpPort { get; init; }
 
-    /// <summary>When set, gRPC calls must carry it in <see cref="PdServe.KvTransfer.NodeToken.Header"/>; the decode node also sends it to prefill nodes.</summary>
+    /// <summary>When set, gRPC calls must carry it in <see cref="PdServe.Contracts.NodeToken.Header"/>; the decode node also sends it to prefill nodes.</summary>
     public string? NodeToken { get; init; }
 
     /// <summary>How long shutdown waits for in-flight requests to finish before cutting them off.</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using PdServe.Contracts;
 using PdServe.KvTransfer;
 
 namespace PdServe.NodeHosting;

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 
 namespace PdServe.NodeHosting;

@@ -1,5 +1,5 @@
 using PdServe.Engine.Sampling;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.NodeHosting;
 

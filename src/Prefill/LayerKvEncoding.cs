@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 using static TorchSharp.torch;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using PdServe.Engine.Generation;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using PdServe.Engine.Planning;
 using PdServe.Engine.Sampling;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Prefill;
 

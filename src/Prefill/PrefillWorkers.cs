@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer.Accounting;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting;
 using static TorchSharp.torch;
@@ -109,7 +109,7 @@ internal sealed class PrefillWorkers : IDisposable
         for (int i = 0; i < first.Length; i++)
         {
             var token = new FirstToken { SampleIndex = i, TokenId = first[i].TokenId, Logprob = first[i].Logprob };
-            token.TopLogprobs.AddRange(first[i].TopLogprobs.Select(t => new KvTransfer.Protocol.TokenLogprob { TokenId = t.TokenId, Logprob = t.Logprob }));
+            token.TopLogprobs.AddRange(first[i].TopLogprobs.Select(t => new Contracts.TokenLogprob { TokenId = t.TokenId, Logprob = t.Logprob }));
             trailer.FirstTokens.Add(token);
         }
         job.Finish(trailer);

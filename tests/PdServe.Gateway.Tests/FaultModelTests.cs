@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
+using PdServe.Contracts;
 using PdServe.Gateway.Tests.Fakes;
-using PdServe.KvTransfer;
 
 namespace PdServe.Gateway.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
-using PdServe.KvTransfer;
+using PdServe.Contracts;
 using PdServe.Gateway.Tests.Fakes;
 
 namespace PdServe.Gateway.Tests;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using OpenAI;
 using OpenAI.Chat;
 using OpenAI.Models;
+using PdServe.Contracts;
 using PdServe.Gateway.Tests.Fakes;
 
 namespace PdServe.Gateway.Tests;

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PdServe.Contracts;
 using PdServe.Engine.Tokenization;
 using PdServe.Gateway.Hosting;
 using PdServe.Gateway.Tests.Fakes;

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 
 namespace PdServe.KvTransfer.Tests;

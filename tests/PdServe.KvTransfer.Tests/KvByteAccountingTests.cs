@@ -1,5 +1,5 @@
 using PdServe.KvTransfer.Accounting;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.KvTransfer.Tests;
 

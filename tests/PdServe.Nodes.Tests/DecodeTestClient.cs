@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Nodes.Tests;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using PdServe.KvTransfer;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.NodeHosting;
 using PdServe.Prefill;
 using PdServe.TestSupport;

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using PdServe.Contracts;
 using PdServe.KvTransfer;
 
 namespace PdServe.Nodes.Tests;

@@ -1,5 +1,5 @@
 using Grpc.Core;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.Prefill;
 using PdServe.TestSupport;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
+using PdServe.Contracts;
 using PdServe.Engine.Tokenization;
 
 namespace PdServe.Nodes.Tests;
@@ -39,7 +40,7 @@ public sealed class NodeCommandTests : IDisposable
 
         prefill.Kill();
         var failed = await Assert.ThrowsAsync<RpcException>(() => client.GenerateAsync(DecodeTestClient.Greedy(prompt, 8, prefillAddress)));
-        Faults.AssertFault(failed, StatusCode.Unavailable, KvTransfer.FaultSide.Peer);
+        Faults.AssertFault(failed, StatusCode.Unavailable, Contracts.FaultSide.Peer);
         Assert.Equal("{\"running\":0,\"waiting\":0,\"kv_usage\":0}", await http.GetStringAsync($"http://127.0.0.1:{httpPort}/load"));
         Assert.Equal(8, (await client.GenerateAsync(DecodeTestClient.Greedy(prompt, 8))).Tokens().Length);
 

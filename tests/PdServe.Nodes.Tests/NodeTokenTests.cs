@@ -1,6 +1,6 @@
 using Grpc.Core;
 using PdServe.KvTransfer;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Nodes.Tests;
 

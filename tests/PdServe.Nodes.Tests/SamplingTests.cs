@@ -1,4 +1,4 @@
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.TestSupport;
 
 namespace PdServe.Nodes.Tests;

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using PdServe.KvTransfer;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.Prefill;
 using PdServe.TestSupport;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
+using PdServe.Contracts;
 using PdServe.Decode.Transfer;
 using PdServe.Decode;
 using PdServe.KvTransfer;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Cli.Benchmarking;
 

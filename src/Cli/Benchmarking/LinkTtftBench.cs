@@ -1,7 +1,7 @@
 using Grpc.Net.Client;
 using PdServe.Cli.Cluster;
 using PdServe.Engine.Loading;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 using Spectre.Console;
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using PdServe.Cli.Benchmarking;
 using PdServe.Cli.Commands;
+using PdServe.Contracts;
 using PdServe.Gateway.Hosting;
 
 namespace PdServe.Cli.Cluster;

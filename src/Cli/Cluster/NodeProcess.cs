@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using PdServe.Contracts;
 
 namespace PdServe.Cli.Cluster;
 
@@ -41,8 +42,8 @@ public sealed class NodeProcess : IDisposable
         if (spec.Role == NodeRole.Decode && prefillNodes.Count > 0) arguments.AddRange(["--prefill-nodes", string.Join(',', prefillNodes)]);
         var info = spec.NetworkNamespace is null ? PdServeExecutable.StartInfo(arguments) : InNamespace(spec.NetworkNamespace, PdServeExecutable.StartInfo(arguments));
         // Without a token the node must not inherit one from this process's environment.
-        if (nodeToken is null) info.Environment.Remove(PdServe.KvTransfer.NodeToken.EnvironmentVariable);
-        else info.Environment[PdServe.KvTransfer.NodeToken.EnvironmentVariable] = nodeToken;
+        if (nodeToken is null) info.Environment.Remove(PdServe.Contracts.NodeToken.EnvironmentVariable);
+        else info.Environment[PdServe.Contracts.NodeToken.EnvironmentVariable] = nodeToken;
         // ip netns exec execs the node in place, so its parent is this process in both cases.
         info.Environment[ParentWatchdog.EnvironmentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var node = new NodeProcess(spec, ChildProcess.Start(spec.Name, info, log));

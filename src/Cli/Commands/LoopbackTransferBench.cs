@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PdServe.Engine.Loading;
 using PdServe.KvTransfer.Accounting;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting;
 using Spectre.Console;

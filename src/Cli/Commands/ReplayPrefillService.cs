@@ -1,5 +1,5 @@
 using Grpc.Core;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using PdServe.Engine.Loading;
 using PdServe.Engine.Planning;
 using PdServe.KvTransfer.Accounting;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using Spectre.Console;
 
 namespace PdServe.Cli.Commands;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using PdServe.Cli.Benchmarking;
 using PdServe.Decode;
 using PdServe.Engine.Loading;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting;
 using PdServe.Prefill;

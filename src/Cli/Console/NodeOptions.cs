@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using PdServe.Contracts;
 using PdServe.NodeHosting;
 
 namespace PdServe.Cli;
@@ -53,6 +54,6 @@ public sealed class NodeOptions
         Host = parseResult.GetValue(Host)!,
         Port = parseResult.GetValue(Port),
         HttpPort = parseResult.GetValue(HttpPort),
-        NodeToken = PdServe.KvTransfer.NodeToken.FromEnvironment(),
+        NodeToken = PdServe.Contracts.NodeToken.FromEnvironment(),
     };
 }

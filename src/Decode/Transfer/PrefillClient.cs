@@ -4,7 +4,7 @@ using Grpc.Net.Client;
 using PdServe.Engine.Generation;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
 using PdServe.Engine.Generation;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Decode.Transfer;
 

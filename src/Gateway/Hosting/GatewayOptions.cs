@@ -1,3 +1,5 @@
+using PdServe.Contracts;
+
 namespace PdServe.Gateway.Hosting;
 
 /// <summary>The gateway's own settings: configuration section <c>Gateway</c> (the pools live in <c>ReverseProxy</c>).</summary>

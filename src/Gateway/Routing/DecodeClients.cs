@@ -3,7 +3,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
 using PdServe.Gateway.Hosting;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Gateway.Routing;
 
@@ -35,7 +35,7 @@ public sealed class DecodeClients(IOptionsMonitor<GatewayOptions> options) : IDi
     {
         var headers = new Metadata();
         string token = options.CurrentValue.NodeToken;
-        if (token.Length > 0) headers.Add(PdServe.KvTransfer.NodeToken.Header, token);
+        if (token.Length > 0) headers.Add(PdServe.Contracts.NodeToken.Header, token);
         return headers;
     }
 

@@ -5,8 +5,7 @@ using PdServe.Gateway.Api;
 using PdServe.Gateway.Hosting;
 using PdServe.Gateway.Metrics;
 using PdServe.Gateway.Routing;
-using PdServe.KvTransfer;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 using Yarp.ReverseProxy.Model;
 
 namespace PdServe.Gateway.Streaming;

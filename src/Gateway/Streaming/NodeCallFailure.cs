@@ -1,6 +1,6 @@
 using Grpc.Core;
+using PdServe.Contracts;
 using PdServe.Gateway.Api;
-using PdServe.KvTransfer;
 
 namespace PdServe.Gateway.Streaming;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.KvTransfer.Wire;
 

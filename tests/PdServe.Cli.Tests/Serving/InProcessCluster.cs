@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using PdServe.Cli.Cluster;
+using PdServe.Contracts;
 using PdServe.Decode;
 using PdServe.Gateway.Hosting;
 using PdServe.NodeHosting;

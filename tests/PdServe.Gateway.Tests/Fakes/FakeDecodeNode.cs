@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Gateway.Tests.Fakes;
 

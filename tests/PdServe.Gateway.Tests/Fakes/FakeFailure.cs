@@ -1,6 +1,5 @@
 using Grpc.Core;
-using PdServe.KvTransfer;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Gateway.Tests.Fakes;
 

@@ -1,5 +1,5 @@
 using PdServe.Engine.Tokenization;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Gateway.Tests.Fakes;
 

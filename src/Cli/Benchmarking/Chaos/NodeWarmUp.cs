@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using PdServe.Cli.Cluster;
-using PdServe.KvTransfer.Protocol;
+using PdServe.Contracts;
 
 namespace PdServe.Cli.Benchmarking.Chaos;
 
@@ -42,7 +42,7 @@ public sealed class NodeWarmUp(LocalCluster cluster, int contextLength, int maxS
         request.PromptTokenIds.AddRange(isDecode ? longestPrompt.Take(1) : longestPrompt);
         using var channel = GrpcChannel.ForAddress(decode.Spec.Address);
         var client = new DecodeService.DecodeServiceClient(channel);
-        var headers = new Metadata { { PdServe.KvTransfer.NodeToken.Header, cluster.NodeToken } };
+        var headers = new Metadata { { PdServe.Contracts.NodeToken.Header, cluster.NodeToken } };
         using var call = client.Generate(request, headers, cancellationToken: cancellationToken);
         await foreach (var _ in call.ResponseStream.ReadAllAsync(cancellationToken))
         {

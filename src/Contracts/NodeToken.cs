@@ -1,4 +1,4 @@
-namespace PdServe.KvTransfer;
+namespace PdServe.Contracts;
 
 /// <summary>
 /// The shared secret inside a cluster: the gateway sends it on every call to a decode node, the decode node on every

@@ -1,6 +1,6 @@
 using Grpc.Core;
 
-namespace PdServe.KvTransfer;
+namespace PdServe.Contracts;
 
 /// <summary>
 /// The fault contract between PdServe's processes: every status a node sends carries trailing metadata

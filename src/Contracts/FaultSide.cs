@@ -1,4 +1,4 @@
-namespace PdServe.KvTransfer;
+namespace PdServe.Contracts;
 
 /// <summary>
 /// Who caused a failed call, from the point of view of the node that reports it. The gateway evicts a node only for
