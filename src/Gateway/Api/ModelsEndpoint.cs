@@ -1,4 +1,4 @@
-using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Gateway.Api;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Generation;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Gateway.Api;
 
@@ -17,7 +18,7 @@ public static class SamplingFieldsReader
     }
 
     /// <summary>Reads the shared fields into <paramref name="parameters"/> (prompts and max tokens come from the caller).</summary>
-    public static GenerationParameters Read(JsonElement body, GenerationParameters parameters, GatewayLimits limits)
+    public static GenerationParameters Read(JsonElement body, GenerationParameters parameters, RequestLimits limits)
     {
         RefuseUnsupported(body);
         bool stream = JsonFields.OptionalBool(body, "stream") ?? false;
@@ -52,7 +53,7 @@ public static class SamplingFieldsReader
         };
     }
 
-    private static IReadOnlyList<string> ReadStop(JsonElement body, GatewayLimits limits)
+    private static IReadOnlyList<string> ReadStop(JsonElement body, RequestLimits limits)
     {
         if (!JsonFields.TryGet(body, "stop", out var stop)) return [];
         List<string> strings;
