@@ -208,24 +208,17 @@ public sealed class JinjaParser
         return new ConditionalExpression(condition, value, otherwise);
     }
 
-    private JinjaExpression ParseOr()
-    {
-        var left = ParseAnd();
-        while (Current.IsName("or"))
-        {
-            _pos++;
-            left = new LogicalExpression(left, "or", ParseAnd());
-        }
-        return left;
-    }
+    private JinjaExpression ParseOr() => ParseLogical("or", ParseAnd);
 
-    private JinjaExpression ParseAnd()
+    private JinjaExpression ParseAnd() => ParseLogical("and", ParseNot);
+
+    private JinjaExpression ParseLogical(string keyword, Func<JinjaExpression> parseOperand)
     {
-        var left = ParseNot();
-        while (Current.IsName("and"))
+        var left = parseOperand();
+        while (Current.IsName(keyword))
         {
             _pos++;
-            left = new LogicalExpression(left, "and", ParseNot());
+            left = new LogicalExpression(left, keyword, parseOperand());
         }
         return left;
     }

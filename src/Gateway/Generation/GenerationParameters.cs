@@ -17,7 +17,6 @@ public sealed record GenerationParameters
     public int TopLogprobs { get; init; }
     public bool Stream { get; init; }
     public bool IncludeUsage { get; init; }
-    public string? User { get; init; }
     /// <summary>vLLM's extension: keep generating past the end-of-sequence token (max_tokens and stop strings still end it).</summary>
     public bool IgnoreEos { get; init; }
 

@@ -13,7 +13,6 @@ public sealed class SampleAssembler(int choiceIndex, TextTokenizer tokenizer, IR
     private readonly StopStringMatcher _stop = new(stop);
     private List<TokenLogprobInfo> _pending = [];
 
-    public int ChoiceIndex => choiceIndex;
     /// <summary>Tokens consumed: everything received up to and including the one that completed a stop string.</summary>
     public int TokenCount { get; private set; }
     public bool Done { get; private set; }

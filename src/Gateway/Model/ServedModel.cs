@@ -9,26 +9,27 @@ namespace PdServe.Gateway.Model;
 /// </summary>
 public sealed class ServedModel
 {
+    private readonly ModelConfig _config;
+
     private ServedModel(string id, string directory, ModelConfig config, TextTokenizer tokenizer, DateTimeOffset created)
     {
         Id = id;
         Directory = directory;
-        Config = config;
+        _config = config;
         Tokenizer = tokenizer;
         Created = created;
     }
 
     public string Id { get; }
     public string Directory { get; }
-    public ModelConfig Config { get; }
     public TextTokenizer Tokenizer { get; }
     public DateTimeOffset Created { get; }
-    public int ContextLength => Config.MaxPositionEmbeddings;
+    public int ContextLength => _config.MaxPositionEmbeddings;
     /// <summary>
     /// Token ids a prompt may hold: those both the tokenizer and the model's embedding know (config.json's
     /// <c>vocab_size</c> may be padded past the tokenizer, or a tokenizer may add tokens the model lacks).
     /// </summary>
-    public int VocabSize => Math.Min(Config.VocabSize, Tokenizer.VocabSize);
+    public int VocabSize => Math.Min(_config.VocabSize, Tokenizer.VocabSize);
 
     /// <exception cref="ModelLoadException">The directory lacks config.json or usable tokenizer files.</exception>
     public static ServedModel Load(string directory, string? id)

@@ -2,17 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace PdServe.Gateway.Api;
 
-/// <summary>One SSE chunk of a streaming <c>/v1/chat/completions</c> response.</summary>
-public sealed record ChatCompletionChunk(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("created")] long Created,
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("choices")] IReadOnlyList<ChatChunkChoice> Choices,
-    [property: JsonPropertyName("usage"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Usage? Usage)
-{
-    [JsonPropertyName("object")] public string Object => "chat.completion.chunk";
-}
-
+/// <summary>One choice of a streaming <c>/v1/chat/completions</c> chunk: what the assistant's message gained.</summary>
 public sealed record ChatChunkChoice(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("delta")] ChatDelta Delta,

@@ -2,17 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace PdServe.Gateway.Api;
 
-/// <summary>A <c>/v1/completions</c> response, or one of its stream chunks (same shape, usage only in the last).</summary>
-public sealed record CompletionResponse(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("created")] long Created,
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("choices")] IReadOnlyList<CompletionChoice> Choices,
-    [property: JsonPropertyName("usage"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Usage? Usage)
-{
-    [JsonPropertyName("object")] public string Object => "text_completion";
-}
-
+/// <summary>One choice of a <c>/v1/completions</c> response or stream chunk.</summary>
 public sealed record CompletionChoice(
     [property: JsonPropertyName("index")] int Index,
     [property: JsonPropertyName("text")] string Text,
