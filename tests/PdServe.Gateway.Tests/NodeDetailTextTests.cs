@@ -1,4 +1,4 @@
-using PdServe.Gateway.Streaming;
+using PdServe.Gateway.Generation;
 
 namespace PdServe.Gateway.Tests;
 

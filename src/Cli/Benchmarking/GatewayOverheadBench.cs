@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Model;
 using PdServe.Contracts;
 
 namespace PdServe.Cli.Benchmarking;

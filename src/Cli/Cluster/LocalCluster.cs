@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Builder;
 using PdServe.Cli.Benchmarking;
 using PdServe.Cli.Commands;
 using PdServe.Contracts;
+using PdServe.Gateway.Api;
 using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Cli.Cluster;
 
@@ -38,8 +40,8 @@ public sealed class LocalCluster(UpOptions options, string commandName, TextWrit
     /// <summary>The gateway's base URL, e.g. <c>http://127.0.0.1:8000</c>; set once started.</summary>
     public string Url { get; private set; } = "";
 
-    /// <summary>The gateway's settings in force (its request limits, for instance).</summary>
-    public GatewayOptions GatewayOptions => GatewayApplication.Options(_gateway ?? throw new InvalidOperationException("the cluster is not started"));
+    /// <summary>The request limits the gateway enforces now.</summary>
+    public RequestLimits GatewayLimits => GatewayApplication.Options<RequestLimits>(_gateway ?? throw new InvalidOperationException("the cluster is not started"));
 
     /// <summary>The node processes running now, one per spec, in spec order.</summary>
     public IReadOnlyList<NodeProcess> Nodes

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Hosting;
+using PdServe.Gateway.Api;
 using PdServe.Gateway.Hosting;
 
 namespace PdServe.Cli.Commands;
@@ -45,7 +46,7 @@ public static class GatewayCommand
                 ConfigFiles = parseResult.GetValue(config) ?? [],
                 Overrides = overrides,
             });
-            if (!IsLoopback(listenHost) && GatewayApplication.Options(app).ApiKeys.Count == 0)
+            if (!IsLoopback(listenHost) && GatewayApplication.Options<ApiKeyOptions>(app).ApiKeys.Count == 0)
             {
                 context.Stderr.WriteLine($"{Program.Name}: warning: the gateway listens on {listenHost} without API keys: anyone who can " +
                     "reach it can generate and read /pools and /metrics; set Gateway:ApiKeys (e.g. Gateway__ApiKeys__0=sk-...)");

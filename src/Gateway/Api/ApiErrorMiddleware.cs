@@ -1,8 +1,8 @@
 namespace PdServe.Gateway.Api;
 
 /// <summary>
-/// Turns every failure of a request into OpenAI's error JSON: <see cref="ApiException"/> with its own status,
-/// Kestrel's body-size and bad-request errors as 413/400, anything else as a 500 that names no internals.
+/// Turns every failure of a request into OpenAI's error JSON: those <see cref="ApiException.From"/> knows with their
+/// own status, Kestrel's body-size and bad-request errors as 413/400, anything else as a 500 that names no internals.
 /// A response that has already started (a stream) is left to the streaming code, which sends an error event.
 /// </summary>
 public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger)
@@ -15,16 +15,16 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
         }
         catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
-            ApiException error = e switch
+            ApiException? known = ApiException.From(e) ?? e switch
             {
-                ApiException api => api,
                 BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                     ApiException.TooLarge("Request body too large"),
                 BadHttpRequestException bad => ApiException.InvalidBody($"Bad request: {bad.Message}"),
-                _ => new ApiException(StatusCodes.Status500InternalServerError, "Internal error", "server_error"),
+                _ => null,
             };
-            if (error.Status >= 500 && e is not ApiException)
+            if (known is null)
                 logger.LogError(e, "Unhandled error on {Path}", context.Request.Path);
+            var error = known ?? new ApiException(StatusCodes.Status500InternalServerError, "Internal error", "server_error");
             await WriteAsync(context, error);
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)

@@ -1,8 +1,13 @@
+using PdServe.Gateway.Chat;
+using PdServe.Gateway.Generation;
+using PdServe.Gateway.Routing;
+
 namespace PdServe.Gateway.Api;
 
 /// <summary>
 /// A request the gateway refuses, carrying what OpenAI's error JSON needs: the HTTP status, the error type, the
-/// offending parameter (for 400s) and a short code. Thrown anywhere in a request; the error middleware writes it.
+/// offending parameter (for 400s) and a short code. Thrown by the API's own checks; the failures of routing,
+/// generation and chat templates become one in <see cref="From"/>. The error middleware writes it.
 /// </summary>
 public sealed class ApiException(int status, string message, string type, string? param = null, string? code = null)
     : Exception(message)
@@ -13,6 +18,28 @@ public sealed class ApiException(int status, string message, string type, string
     public string? Code { get; } = code;
     /// <summary>Seconds the client should wait before retrying (429 and 503).</summary>
     public int? RetryAfterSeconds { get; init; }
+
+    /// <summary>
+    /// What the client is told of a failure: an <see cref="ApiException"/> as it is, the routing, generation and chat
+    /// template failures as their status and code; null for anything else, which is an internal error.
+    /// </summary>
+    public static ApiException? From(Exception e) => e switch
+    {
+        ApiException api => api,
+        NoHealthyNodeException noNode => NoHealthyNode(noNode.Pool),
+        GenerationException generation => generation.Failure switch
+        {
+            GenerationFailure.Overloaded => Overloaded(generation.Message),
+            GenerationFailure.RequestRefused => InvalidRequest(generation.Message),
+            GenerationFailure.NodeUnreachable => NodeUnreachable(generation.Message),
+            GenerationFailure.NodeUnavailable => NodeUnavailable(generation.Message),
+            _ => NodeFailed(generation.Message),
+        },
+        MessagesRefusedException refused => InvalidField("messages", refused.Message),
+        ChatTemplateFailedException failed =>
+            new(StatusCodes.Status500InternalServerError, failed.Message, "server_error", null, "chat_template_failed"),
+        _ => null,
+    };
 
     public static ApiException InvalidField(string param, string message) =>
         new(StatusCodes.Status400BadRequest, message, "invalid_request_error", param, "invalid_value");

@@ -1,17 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
-using PdServe.Gateway.Hosting;
 
 namespace PdServe.Gateway.Api;
 
 /// <summary>
-/// Requires <c>Authorization: Bearer KEY</c> with one of <see cref="GatewayOptions.ApiKeys"/> on every <c>/v1</c> path
+/// Requires <c>Authorization: Bearer KEY</c> with one of <see cref="ApiKeyOptions.ApiKeys"/> on every <c>/v1</c> path
 /// and on the operational endpoints <c>/pools</c> and <c>/metrics</c> (those unless
-/// <see cref="GatewayOptions.OpenOperationalEndpoints"/>); none when no keys are configured. <c>/healthz</c> is always
+/// <see cref="ApiKeyOptions.OpenOperationalEndpoints"/>); none when no keys are configured. <c>/healthz</c> is always
 /// open, for probes. Keys are compared in constant time.
 /// </summary>
-public sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<GatewayOptions> options)
+public sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<ApiKeyOptions> options)
 {
     private const string Scheme = "Bearer ";
 
@@ -31,7 +30,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, IOptionsMonitor<Gatew
         return next(context);
     }
 
-    private static bool Protected(PathString path, GatewayOptions options) =>
+    private static bool Protected(PathString path, ApiKeyOptions options) =>
         path.StartsWithSegments("/v1")
         || (!options.OpenOperationalEndpoints && (path.StartsWithSegments("/pools") || path.StartsWithSegments("/metrics")));
 }

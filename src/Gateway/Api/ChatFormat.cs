@@ -1,29 +1,29 @@
 using System.Text;
-using PdServe.Gateway.Streaming;
+using PdServe.Gateway.Generation;
 
 namespace PdServe.Gateway.Api;
 
 /// <summary><c>/v1/chat/completions</c>: assistant messages, streamed as deltas; logprobs per token with bytes.</summary>
 public sealed class ChatFormat : IResponseFormat
 {
-    public string Route => "/v1/chat/completions";
+    private const string ChunkObject = "chat.completion.chunk";
+
     public string IdPrefix => "chatcmpl-";
 
     public IEnumerable<object> OpeningChunks(ResponseIdentity identity, GenerationParameters parameters) =>
-        Enumerable.Range(0, parameters.ChoiceCount).Select(i => (object)new ChatCompletionChunk(identity.Id, identity.Created,
-            identity.Model, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null));
+        Enumerable.Range(0, parameters.ChoiceCount).Select(i => (object)identity.Body<ChatChunkChoice>(ChunkObject,
+            [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null));
 
     public object Chunk(ResponseIdentity identity, ChoiceDelta delta, GenerationParameters parameters) =>
-        new ChatCompletionChunk(identity.Id, identity.Created, identity.Model,
+        identity.Body<ChatChunkChoice>(ChunkObject,
             [new ChatChunkChoice(delta.Index, new ChatDelta(null, delta.Text),
                 parameters.Logprobs ? Logprobs(delta.Tokens) : null, delta.FinishReason)],
             null);
 
-    public object UsageChunk(ResponseIdentity identity, Usage usage) =>
-        new ChatCompletionChunk(identity.Id, identity.Created, identity.Model, [], usage);
+    public object UsageChunk(ResponseIdentity identity, Usage usage) => identity.Body<ChatChunkChoice>(ChunkObject, [], usage);
 
     public object Response(ResponseIdentity identity, ChoiceAccumulator choices, GenerationParameters parameters, Usage usage) =>
-        new ChatCompletionResponse(identity.Id, identity.Created, identity.Model,
+        identity.Body("chat.completion",
             Enumerable.Range(0, choices.Count).Select(i => new ChatChoice(i, new ChatResponseMessage("assistant", choices.Text(i)),
                 parameters.Logprobs ? Logprobs(choices.Tokens(i)) : null, choices.FinishReason(i))).ToList(),
             usage);

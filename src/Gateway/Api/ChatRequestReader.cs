@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using PdServe.Gateway.Chat;
-using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Generation;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Gateway.Api;
 
@@ -14,7 +15,7 @@ public static class ChatRequestReader
 {
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
 
-    public static GenerationParameters Read(JsonElement body, ServedModel model, ChatPromptBuilder prompts, GatewayLimits limits)
+    public static GenerationParameters Read(JsonElement body, ServedModel model, ChatPromptBuilder prompts, RequestLimits limits)
     {
         SamplingFieldsReader.CheckModel(body, model);
         var messages = ReadMessages(body, limits);
@@ -42,7 +43,7 @@ public static class ChatRequestReader
         }, limits);
     }
 
-    private static List<ChatMessage> ReadMessages(JsonElement body, GatewayLimits limits)
+    private static List<ChatMessage> ReadMessages(JsonElement body, RequestLimits limits)
     {
         if (!JsonFields.TryGet(body, "messages", out var messages))
             throw ApiException.InvalidField("messages", "'messages' is required");

@@ -1,25 +1,26 @@
-using PdServe.Gateway.Streaming;
+using PdServe.Gateway.Generation;
 
 namespace PdServe.Gateway.Api;
 
 /// <summary><c>/v1/completions</c>: <c>text_completion</c> objects, logprobs as parallel lists.</summary>
 public sealed class CompletionFormat : IResponseFormat
 {
-    public string Route => "/v1/completions";
+    // Stream chunks have the shape of the whole response.
+    private const string Object = "text_completion";
+
     public string IdPrefix => "cmpl-";
 
     public IEnumerable<object> OpeningChunks(ResponseIdentity identity, GenerationParameters parameters) => [];
 
     public object Chunk(ResponseIdentity identity, ChoiceDelta delta, GenerationParameters parameters) =>
-        new CompletionResponse(identity.Id, identity.Created, identity.Model,
+        identity.Body<CompletionChoice>(Object,
             [new CompletionChoice(delta.Index, delta.Text, parameters.Logprobs ? Logprobs(delta.Tokens) : null, delta.FinishReason)],
             null);
 
-    public object UsageChunk(ResponseIdentity identity, Usage usage) =>
-        new CompletionResponse(identity.Id, identity.Created, identity.Model, [], usage);
+    public object UsageChunk(ResponseIdentity identity, Usage usage) => identity.Body<CompletionChoice>(Object, [], usage);
 
     public object Response(ResponseIdentity identity, ChoiceAccumulator choices, GenerationParameters parameters, Usage usage) =>
-        new CompletionResponse(identity.Id, identity.Created, identity.Model,
+        identity.Body(Object,
             Enumerable.Range(0, choices.Count).Select(i => new CompletionChoice(i, choices.Text(i),
                 parameters.Logprobs ? Logprobs(choices.Tokens(i)) : null, choices.FinishReason(i))).ToList(),
             usage);

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Generation;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Gateway.Api;
 
@@ -9,7 +10,7 @@ namespace PdServe.Gateway.Api;
 /// </summary>
 public static class CompletionRequestReader
 {
-    public static GenerationParameters Read(JsonElement body, ServedModel model, GatewayLimits limits)
+    public static GenerationParameters Read(JsonElement body, ServedModel model, RequestLimits limits)
     {
         SamplingFieldsReader.CheckModel(body, model);
         if (JsonFields.OptionalBool(body, "echo") == true)
@@ -37,7 +38,7 @@ public static class CompletionRequestReader
         return parameters;
     }
 
-    private static List<IReadOnlyList<int>> ReadPrompts(JsonElement body, ServedModel model, GatewayLimits limits)
+    private static List<IReadOnlyList<int>> ReadPrompts(JsonElement body, ServedModel model, RequestLimits limits)
     {
         if (!JsonFields.TryGet(body, "prompt", out var prompt))
             throw ApiException.InvalidField("prompt", "'prompt' is required");
@@ -70,7 +71,7 @@ public static class CompletionRequestReader
         }
     }
 
-    private static IReadOnlyList<int> Encode(string text, ServedModel model, GatewayLimits limits)
+    private static IReadOnlyList<int> Encode(string text, ServedModel model, RequestLimits limits)
     {
         // Tokenizing costs time. BPE tokens average about four characters, so a text with more than 32 characters per
         // allowed token cannot fit and is refused before the tokenizer runs.
@@ -79,7 +80,7 @@ public static class CompletionRequestReader
         return model.Tokenizer.Encode(text);
     }
 
-    private static IReadOnlyList<int> TokenIds(JsonElement array, ServedModel model, GatewayLimits limits)
+    private static IReadOnlyList<int> TokenIds(JsonElement array, ServedModel model, RequestLimits limits)
     {
         if (array.GetArrayLength() > limits.MaxPromptTokens)
             throw ApiException.TooLarge($"The prompt has {array.GetArrayLength()} tokens; the limit is {limits.MaxPromptTokens}", "prompt");

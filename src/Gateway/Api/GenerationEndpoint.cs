@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using PdServe.Gateway.Chat;
-using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Generation;
 using PdServe.Gateway.Metrics;
-using PdServe.Gateway.Streaming;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Gateway.Api;
 
@@ -20,25 +20,25 @@ public sealed class GenerationEndpoint(
     GenerationRunner runner,
     AdmissionGate admission,
     GatewayMetrics metrics,
-    IOptionsMonitor<GatewayOptions> options,
+    IOptionsMonitor<RequestLimits> limits,
     ILogger<GenerationEndpoint> logger)
 {
     private static readonly CompletionFormat Completion = new();
     private static readonly ChatFormat Chat = new();
 
     public Task HandleCompletionsAsync(HttpContext context) =>
-        HandleAsync(context, Completion, (body, limits) => CompletionRequestReader.Read(body, model, limits));
+        HandleAsync(context, Completion, (body, current) => CompletionRequestReader.Read(body, model, current));
 
     public Task HandleChatAsync(HttpContext context) =>
-        HandleAsync(context, Chat, (body, limits) => ChatRequestReader.Read(body, model, chatPrompts, limits));
+        HandleAsync(context, Chat, (body, current) => ChatRequestReader.Read(body, model, chatPrompts, current));
 
-    private async Task HandleAsync(HttpContext context, IResponseFormat format, Func<JsonElement, GatewayLimits, GenerationParameters> read)
+    private async Task HandleAsync(HttpContext context, IResponseFormat format, Func<JsonElement, RequestLimits, GenerationParameters> read)
     {
         long started = Stopwatch.GetTimestamp();
-        var limits = options.CurrentValue.Limits;
+        var current = limits.CurrentValue;
         GenerationParameters parameters;
-        using (var body = await RequestBodyReader.ReadObjectAsync(context, limits.MaxBodyBytes))
-            parameters = read(body.RootElement, limits);
+        using (var body = await RequestBodyReader.ReadObjectAsync(context, current.MaxBodyBytes))
+            parameters = read(body.RootElement, current);
 
         using var slot = await admission.EnterAsync(context.RequestAborted);
         metrics.Inflight.Inc();
@@ -87,11 +87,12 @@ public sealed class GenerationEndpoint(
         }
         catch (Exception e) when (context.Response.HasStarted && !cancellationToken.IsCancellationRequested)
         {
-            // The same rules as an error status: an ApiException's message is written for the client; anything else
+            // The same rules as an error status: a known failure's message is written for the client; anything else
             // is logged and the client only learns which request to look up.
-            var error = e as ApiException ?? new ApiException(StatusCodes.Status500InternalServerError,
+            var known = ApiException.From(e);
+            if (known is null) logger.LogError(e, "Stream {Id} failed", identity.Id);
+            var error = known ?? new ApiException(StatusCodes.Status500InternalServerError,
                 $"Internal error (request {identity.Id}); see the gateway log", "server_error");
-            if (e is not ApiException) logger.LogError(e, "Stream {Id} failed", identity.Id);
             await sse.WriteAsync(ErrorResponse.From(error), cancellationToken);
             await sse.WriteDoneAsync(cancellationToken);
         }

@@ -1,11 +1,11 @@
-using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Gateway.Api;
 
 /// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>.</summary>
 public static class ModelsEndpoint
 {
-    public const string Owner = "pdserve";
+    private const string Owner = "pdserve";
 
     public static IResult List(ServedModel model) =>
         Results.Json(new ModelList([Card(model)]), GatewayJson.Options);

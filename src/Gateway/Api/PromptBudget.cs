@@ -1,4 +1,4 @@
-using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Gateway.Api;
 
@@ -9,7 +9,7 @@ namespace PdServe.Gateway.Api;
 public static class PromptBudget
 {
     public static int MaxTokensFor(IReadOnlyList<int> prompt, int? requestedMaxTokens, string promptField,
-        string maxTokensField, ServedModel model, GatewayLimits limits)
+        string maxTokensField, ServedModel model, RequestLimits limits)
     {
         if (prompt.Count == 0)
             throw ApiException.InvalidField(promptField, $"'{promptField}' must not be empty");

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Generation;
+using PdServe.Gateway.Model;
 
 namespace PdServe.Gateway.Api;
 
@@ -17,7 +18,7 @@ public static class SamplingFieldsReader
     }
 
     /// <summary>Reads the shared fields into <paramref name="parameters"/> (prompts and max tokens come from the caller).</summary>
-    public static GenerationParameters Read(JsonElement body, GenerationParameters parameters, GatewayLimits limits)
+    public static GenerationParameters Read(JsonElement body, GenerationParameters parameters, RequestLimits limits)
     {
         RefuseUnsupported(body);
         bool stream = JsonFields.OptionalBool(body, "stream") ?? false;
@@ -36,23 +37,27 @@ public static class SamplingFieldsReader
         // The nodes take top_p as a float, where 0 means "unset" (1): a value too small for a float would silently
         // become no nucleus at all.
         if (topP == 0f) throw ApiException.InvalidField("top_p", "'top_p' is too small: it must be at least 1.4e-45");
+        float temperature = (float)(JsonFields.OptionalNumber(body, "temperature", 0, 2) ?? 1.0);
+        var stop = ReadStop(body, limits);
+        int n = JsonFields.OptionalInt(body, "n", 1, limits.MaxN) ?? 1;
+        // OpenAI's end-user id: checked to be a string, otherwise unused.
+        JsonFields.OptionalString(body, "user");
         return parameters with
         {
-            Temperature = (float)(JsonFields.OptionalNumber(body, "temperature", 0, 2) ?? 1.0),
+            Temperature = temperature,
             TopP = topP,
             // -1 is vLLM's spelling of "off"; the node's is 0.
             TopK = topK is null or -1 ? 0 : topK.Value,
             Seed = seed is { } s ? unchecked((ulong)s) : null,
-            Stop = ReadStop(body, limits),
-            N = JsonFields.OptionalInt(body, "n", 1, limits.MaxN) ?? 1,
+            Stop = stop,
+            N = n,
             Stream = stream,
             IncludeUsage = includeUsage,
-            User = JsonFields.OptionalString(body, "user"),
             IgnoreEos = JsonFields.OptionalBool(body, "ignore_eos") ?? false,
         };
     }
 
-    private static IReadOnlyList<string> ReadStop(JsonElement body, GatewayLimits limits)
+    private static IReadOnlyList<string> ReadStop(JsonElement body, RequestLimits limits)
     {
         if (!JsonFields.TryGet(body, "stop", out var stop)) return [];
         List<string> strings;

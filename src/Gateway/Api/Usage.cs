@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using PdServe.Gateway.Streaming;
+using PdServe.Gateway.Generation;
 
 namespace PdServe.Gateway.Api;
 

@@ -1,6 +1,5 @@
-using PdServe.Gateway.Api;
-using PdServe.Gateway.Chat.Jinja;
-using PdServe.Gateway.Hosting;
+using PdServe.ChatTemplates;
+using PdServe.ChatTemplates.Errors;
 
 namespace PdServe.Gateway.Chat;
 
@@ -11,12 +10,12 @@ namespace PdServe.Gateway.Chat;
 /// </summary>
 public sealed class ChatPromptBuilder
 {
-    private readonly ServedModel _model;
+    private readonly ChatModel _model;
     private readonly JinjaTemplate? _template;
     private readonly string _bosToken;
     private readonly string _eosToken;
 
-    public ChatPromptBuilder(ServedModel model, ILogger<ChatPromptBuilder> logger)
+    public ChatPromptBuilder(ChatModel model, ILogger<ChatPromptBuilder> logger)
     {
         _model = model;
         var tokenizer = model.Tokenizer;
@@ -34,9 +33,8 @@ public sealed class ChatPromptBuilder
         }
     }
 
-    /// <summary>True when the model's own chat template is used.</summary>
-    public bool UsesTemplate => _template is not null;
-
+    /// <exception cref="MessagesRefusedException">The template's raise_exception refused the messages.</exception>
+    /// <exception cref="ChatTemplateFailedException">The template failed while rendering.</exception>
     public IReadOnlyList<int> Build(IReadOnlyList<ChatMessage> messages)
     {
         if (_template is null) return _model.Tokenizer.Encode(PlainChatFormat.Render(messages));
@@ -57,12 +55,11 @@ public sealed class ChatPromptBuilder
         }
         catch (JinjaRaisedException e)
         {
-            throw ApiException.InvalidField("messages", e.Message);
+            throw new MessagesRefusedException(e.Message);
         }
         catch (JinjaException e)
         {
-            throw new ApiException(StatusCodes.Status500InternalServerError,
-                $"The model's chat template failed: {e.Message}", "server_error", null, "chat_template_failed");
+            throw new ChatTemplateFailedException(e.Message);
         }
         return _model.Tokenizer.Encode(text, addSpecialTokens: false);
     }

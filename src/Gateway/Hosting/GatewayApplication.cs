@@ -3,9 +3,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using PdServe.Gateway.Api;
 using PdServe.Gateway.Chat;
+using PdServe.Gateway.Generation;
 using PdServe.Gateway.Metrics;
+using PdServe.Gateway.Model;
 using PdServe.Gateway.Routing;
-using PdServe.Gateway.Streaming;
 using Prometheus;
 using Yarp.ReverseProxy.LoadBalancing;
 
@@ -15,9 +16,12 @@ namespace PdServe.Gateway.Hosting;
 /// Builds the gateway: configuration (appsettings, configs files with reload, environment, overrides), the YARP
 /// pools (clusters <c>prefill</c> and <c>decode</c> under <c>ReverseProxy</c>, DNS destination resolution, active
 /// health checks), and the endpoints: the OpenAI API under <c>/v1</c>, <c>/healthz</c>, <c>/pools</c>, <c>/metrics</c>.
+/// The composition root: each feature's options are bound here from its part of the <c>Gateway</c> section.
 /// </summary>
 public static class GatewayApplication
 {
+    public const string GatewaySection = "Gateway";
+    public const string LimitsSection = "Gateway:Limits";
     public const string ReverseProxySection = "ReverseProxy";
 
     /// <exception cref="PdServe.Engine.Loading.ModelLoadException">The model directory's config or tokenizer is unusable.</exception>
@@ -38,14 +42,23 @@ public static class GatewayApplication
         // Every failed probe would log a stack trace each interval; the switch to Unhealthy is still logged once.
         builder.Logging.AddFilter("Yarp.ReverseProxy.Health.ActiveHealthCheckMonitor", LogLevel.Error);
 
-        var gatewaySection = builder.Configuration.GetSection(GatewayOptions.SectionName);
-        var gatewayOptions = gatewaySection.Get<GatewayOptions>() ?? new GatewayOptions();
+        var gatewaySection = builder.Configuration.GetSection(GatewaySection);
+        var limitsSection = builder.Configuration.GetSection(LimitsSection);
+        var modelOptions = gatewaySection.Get<ServedModelOptions>() ?? new ServedModelOptions();
+        var requestLimits = limitsSection.Get<RequestLimits>() ?? new RequestLimits();
         builder.WebHost.UseUrls(settings.Urls);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = gatewayOptions.Limits.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = requestLimits.MaxBodyBytes);
 
         var services = builder.Services;
-        services.Configure<GatewayOptions>(gatewaySection);
-        services.AddSingleton(ServedModel.Load(gatewayOptions.ModelDirectory, gatewayOptions.ModelName));
+        services.Configure<ApiKeyOptions>(gatewaySection);
+        services.Configure<RoutingOptions>(gatewaySection);
+        services.Configure<RequestLimits>(limitsSection);
+        services.Configure<AdmissionLimits>(limitsSection);
+        if (string.IsNullOrWhiteSpace(modelOptions.ModelDirectory))
+            throw new InvalidOperationException($"{GatewaySection}:{nameof(ServedModelOptions.ModelDirectory)} is not set");
+        var model = ServedModel.Load(modelOptions.ModelDirectory, modelOptions.ModelName);
+        services.AddSingleton(model);
+        services.AddSingleton(new ChatModel(model.Id, model.Tokenizer));
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
             .AddDnsDestinationResolver();
@@ -53,6 +66,7 @@ public static class GatewayApplication
         services.AddHostedService<NodeLoadMonitor>();
         services.AddSingleton<ILoadBalancingPolicy, LeastReportedLoadPolicy>();
         services.AddSingleton<NodeSelector>();
+        services.AddSingleton<IPoolCensus>(provider => provider.GetRequiredService<NodeSelector>());
         services.AddSingleton<NodeFailureReporter>();
         services.AddSingleton<DecodeClients>();
         services.AddSingleton<GatewayMetrics>();
@@ -87,6 +101,7 @@ public static class GatewayApplication
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
         ?? throw new InvalidOperationException("The gateway is not listening");
 
-    /// <summary>The options in force (for printing what a started gateway serves).</summary>
-    public static GatewayOptions Options(WebApplication app) => app.Services.GetRequiredService<IOptionsMonitor<GatewayOptions>>().CurrentValue;
+    /// <summary>One feature's options in force, e.g. <see cref="ApiKeyOptions"/> (for printing what a started gateway serves).</summary>
+    public static TOptions Options<TOptions>(WebApplication app) where TOptions : class =>
+        app.Services.GetRequiredService<IOptionsMonitor<TOptions>>().CurrentValue;
 }

@@ -1,4 +1,3 @@
-using PdServe.Gateway.Routing;
 using Prometheus;
 
 namespace PdServe.Gateway.Metrics;
@@ -14,7 +13,7 @@ public sealed class GatewayMetrics
     private static readonly double[] InterTokenBuckets = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.5];
     private static readonly double[] DurationBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80, 160, 320];
 
-    public GatewayMetrics(NodeSelector nodes)
+    public GatewayMetrics(IPoolCensus pools)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
@@ -40,10 +39,10 @@ public sealed class GatewayMetrics
             new GaugeConfiguration { LabelNames = ["pool"] });
         Registry.AddBeforeCollectCallback(() =>
         {
-            foreach (string pool in NodePools.All)
+            foreach (var pool in pools.Count())
             {
-                healthy.WithLabels(pool).Set(nodes.Available(pool).Count);
-                configured.WithLabels(pool).Set(nodes.ConfiguredCount(pool));
+                healthy.WithLabels(pool.Pool).Set(pool.Available);
+                configured.WithLabels(pool.Pool).Set(pool.Configured);
             }
         });
     }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
-using PdServe.Gateway.Hosting;
 using PdServe.Contracts;
 
 namespace PdServe.Gateway.Routing;
@@ -11,7 +10,7 @@ namespace PdServe.Gateway.Routing;
 /// One gRPC channel per decode node address (h2c for <c>http://</c>), reused by every request, and the metadata every
 /// call carries: the shared node token as <c>x-pdserve-token</c>.
 /// </summary>
-public sealed class DecodeClients(IOptionsMonitor<GatewayOptions> options) : IDisposable
+public sealed class DecodeClients(IOptionsMonitor<RoutingOptions> options) : IDisposable
 {
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.OrdinalIgnoreCase);

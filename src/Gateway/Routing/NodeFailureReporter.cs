@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using PdServe.Gateway.Hosting;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
@@ -8,11 +7,11 @@ namespace PdServe.Gateway.Routing;
 /// <summary>
 /// Passive health for calls the gateway makes itself: YARP's passive policies watch its forwarder, which the
 /// gateway does not use for generation, so a node whose call failed is marked unhealthy here directly. It returns
-/// after the cluster's <c>Passive.ReactivationPeriod</c> (or <see cref="GatewayOptions.FailedNodeReactivation"/>).
+/// after the cluster's <c>Passive.ReactivationPeriod</c> (or <see cref="RoutingOptions.FailedNodeReactivation"/>).
 /// Takes effect where the cluster enables passive health checks, as with forwarded traffic. Only the node a failure
-/// is attributed to is reported (<see cref="Streaming.NodeCallFailure"/>): never one for a request's own fault.
+/// is attributed to is reported (<see cref="Generation.NodeCallFailure"/>): never one for a request's own fault.
 /// </summary>
-public sealed class NodeFailureReporter(IDestinationHealthUpdater healthUpdater, IOptionsMonitor<GatewayOptions> options,
+public sealed class NodeFailureReporter(IDestinationHealthUpdater healthUpdater, IOptionsMonitor<RoutingOptions> options,
     ILogger<NodeFailureReporter> logger)
 {
     /// <summary>Takes <paramref name="node"/> out of its pool for what call <paramref name="callId"/> saw of it.</summary>

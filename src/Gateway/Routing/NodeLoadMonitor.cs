@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Options;
-using PdServe.Gateway.Hosting;
 using Yarp.ReverseProxy;
 
 namespace PdServe.Gateway.Routing;
@@ -17,7 +16,7 @@ public sealed class NodeLoadMonitor : BackgroundService
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(1);
 
     private readonly IProxyStateLookup _proxyState;
-    private readonly IOptionsMonitor<GatewayOptions> _options;
+    private readonly IOptionsMonitor<RoutingOptions> _options;
     private readonly ILogger<NodeLoadMonitor> _logger;
     private readonly NodeLoadStore _loads;
     private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
@@ -25,7 +24,7 @@ public sealed class NodeLoadMonitor : BackgroundService
         Timeout = RequestTimeout,
     };
 
-    public NodeLoadMonitor(IProxyStateLookup proxyState, NodeLoadStore loads, IOptionsMonitor<GatewayOptions> options,
+    public NodeLoadMonitor(IProxyStateLookup proxyState, NodeLoadStore loads, IOptionsMonitor<RoutingOptions> options,
         ILogger<NodeLoadMonitor> logger)
     {
         _loads = loads;

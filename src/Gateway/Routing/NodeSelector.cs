@@ -1,4 +1,4 @@
-using PdServe.Gateway.Api;
+using PdServe.Gateway.Metrics;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
@@ -8,8 +8,9 @@ namespace PdServe.Gateway.Routing;
 /// <summary>
 /// Picks a node of a pool the way YARP would pick a destination: among the cluster's available (healthy or not yet
 /// probed) destinations, by the cluster's configured load-balancing policy (PowerOfTwoChoices when none is set).
+/// Also counts the pools' nodes for the metrics.
 /// </summary>
-public sealed class NodeSelector
+public sealed class NodeSelector : IPoolCensus
 {
     private readonly IProxyStateLookup _proxyState;
     private readonly Dictionary<string, ILoadBalancingPolicy> _policies;
@@ -24,22 +25,19 @@ public sealed class NodeSelector
     public bool HasNodes(string pool) =>
         _proxyState.TryGetCluster(pool, out var cluster) && cluster.Destinations.Count > 0;
 
-    /// <summary>How many destinations the pool is configured with (after DNS resolution).</summary>
-    public int ConfiguredCount(string pool) =>
-        _proxyState.TryGetCluster(pool, out var cluster) ? cluster.Destinations.Count : 0;
-
-    /// <summary>The pool's available destinations now.</summary>
-    public IReadOnlyList<DestinationState> Available(string pool) =>
-        _proxyState.TryGetCluster(pool, out var cluster) ? cluster.DestinationsState.AvailableDestinations : [];
+    /// <summary>Each pool's available destinations now, and how many it is configured with (after DNS resolution).</summary>
+    public IEnumerable<PoolSize> Count() => NodePools.All.Select(pool => _proxyState.TryGetCluster(pool, out var cluster)
+        ? new PoolSize(pool, cluster.DestinationsState.AvailableDestinations.Count, cluster.Destinations.Count)
+        : new PoolSize(pool, 0, 0));
 
     /// <summary>
     /// Picks a node, avoiding <paramref name="avoid"/> (nodes that just failed this request) while others are
-    /// available. Throws a 503 <see cref="ApiException"/> when the pool has no available node.
+    /// available. Throws <see cref="NoHealthyNodeException"/> when the pool has no available node.
     /// </summary>
     public NodeChoice Pick(string pool, HttpContext context, IReadOnlyCollection<DestinationState> avoid)
     {
         if (!_proxyState.TryGetCluster(pool, out var cluster))
-            throw ApiException.NoHealthyNode(pool);
+            throw new NoHealthyNodeException(pool);
         IReadOnlyList<DestinationState> available = cluster.DestinationsState.AvailableDestinations;
         if (avoid.Count > 0)
         {
@@ -47,13 +45,13 @@ public sealed class NodeSelector
             if (others.Count > 0) available = others;
         }
         if (available.Count == 0)
-            throw ApiException.NoHealthyNode(pool);
+            throw new NoHealthyNodeException(pool);
         string policyName = cluster.Model.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices;
         if (!_policies.TryGetValue(policyName, out var policy))
             throw new InvalidOperationException($"Cluster '{pool}' names unknown load-balancing policy '{policyName}'");
         DestinationState destination = available.Count == 1
             ? available[0]
-            : policy.PickDestination(context, cluster, available) ?? throw ApiException.NoHealthyNode(pool);
+            : policy.PickDestination(context, cluster, available) ?? throw new NoHealthyNodeException(pool);
         return new NodeChoice(cluster, destination);
     }
 }

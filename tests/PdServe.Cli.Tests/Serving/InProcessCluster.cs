@@ -4,6 +4,7 @@ using PdServe.Cli.Cluster;
 using PdServe.Contracts;
 using PdServe.Decode;
 using PdServe.Gateway.Hosting;
+using PdServe.Gateway.Model;
 using PdServe.NodeHosting;
 using PdServe.Prefill;
 using PdServe.TestSupport;

@@ -80,7 +80,7 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
         var progress = ProgressAsync(stopSampling.Token);
         try
         {
-            var limits = cluster.GatewayOptions.Limits;
+            var limits = cluster.GatewayLimits;
             var warmUp = new NodeWarmUp(cluster, cluster.Model!.ContextLength, limits.MaxN,
                 prompts.Select(p => p.TokenIds!).MaxBy(ids => ids.Count)!);
             _phase = "warm-up";

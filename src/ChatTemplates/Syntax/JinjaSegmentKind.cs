@@ -1,0 +1,3 @@
+namespace PdServe.ChatTemplates.Syntax;
+
+public enum JinjaSegmentKind { Text, Output, Statement }

@@ -1,0 +1,3 @@
+namespace PdServe.ChatTemplates.Syntax;
+
+public enum JinjaTokenKind { Name, String, Integer, Float, Operator, End }

@@ -1,7 +1,0 @@
-namespace PdServe.Gateway.Streaming;
-
-/// <summary>Token counts of a finished request, as OpenAI's <c>usage</c> reports them.</summary>
-public sealed record GenerationUsage(int PromptTokens, int CompletionTokens)
-{
-    public int TotalTokens => PromptTokens + CompletionTokens;
-}
