@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using PdServe.Gateway.Hosting;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 
@@ -47,7 +49,7 @@ public static class GatewayCommand
             });
             if (!IsLoopback(listenHost) && GatewayApplication.Options(app).ApiKeys.Count == 0)
             {
-                context.Stderr.WriteLine($"{Program.Name}: warning: the gateway listens on {listenHost} without API keys: anyone who can " +
+                context.Stderr.WriteLine($"{CliIdentity.Name}: warning: the gateway listens on {listenHost} without API keys: anyone who can " +
                     "reach it can generate and read /pools and /metrics; set Gateway:ApiKeys (e.g. Gateway__ApiKeys__0=sk-...)");
                 context.Stderr.Flush();
             }
