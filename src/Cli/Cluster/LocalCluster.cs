@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using PdServe.Cli.Terminal;
-using PdServe.Contracts;
 using PdServe.Gateway.Hosting;
 
 namespace PdServe.Cli.Cluster;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using PdServe.Contracts;
 using PdServe.NodeHosting;
 
 namespace PdServe.Cli.Options;

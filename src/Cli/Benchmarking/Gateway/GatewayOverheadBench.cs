@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
 using PdServe.Gateway.Hosting;
 using PdServe.Contracts;
 
