@@ -1,19 +1,12 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using System.Reflection;
 using PdServe.Cli.Commands;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli;
 
 public static class Program
 {
-    public const string Name = "pdserve";
-
-    public static string Version { get; } =
-        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? typeof(Program).Assembly.GetName().Version?.ToString()
-        ?? "unknown";
-
     public static int Main(string[] args) => Run(args, CliContext.FromProcessConsole());
 
     /// <summary>Runs the CLI in-process with the given writers (neither is treated as a terminal).</summary>
@@ -25,8 +18,8 @@ public static class Program
         Execute(args, context, (parseResult, configuration) => Task.FromResult(parseResult.Invoke(configuration))).GetAwaiter().GetResult();
 
     /// <summary>
-    /// Runs the CLI in-process; <paramref name="cancellationToken"/> reaches the command's action (bench scenarios runs
-    /// each row's bench serve this way and stops it when the scenarios are interrupted).
+    /// Runs the CLI in-process; <paramref name="cancellationToken"/> reaches the command's action (so a caller can stop a
+    /// long-running command such as <c>gateway</c>).
     /// </summary>
     public static Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken) =>
         Execute(args, context, (parseResult, configuration) => parseResult.InvokeAsync(configuration, cancellationToken));
@@ -84,7 +77,7 @@ public static class Program
     {
         public override int Invoke(ParseResult parseResult)
         {
-            parseResult.InvocationConfiguration.Output.WriteLine($"{Name} {Version}");
+            parseResult.InvocationConfiguration.Output.WriteLine($"{CliIdentity.Name} {CliIdentity.Version}");
             return ExitCodes.Ok;
         }
     }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 using PdServe.Engine.Loading;
 
 namespace PdServe.Cli.Tests;
@@ -42,7 +44,7 @@ public class CliTests
     {
         var run = CliRun.Of("--version");
         Assert.Equal(0, run.ExitCode);
-        Assert.StartsWith($"pdserve {Program.Version}", run.Stdout);
+        Assert.StartsWith($"pdserve {CliIdentity.Version}", run.Stdout);
     }
 
     [Theory]
@@ -90,7 +92,7 @@ public class CliTests
     [InlineData("0", new[] { 0 })]
     public void Skip_blocks_parses_comma_lists(string text, int[] expected)
     {
-        Assert.True(Commands.GenerateCommand.TryParseBlockList(text, out int[] blocks));
+        Assert.True(IntegerList.TryParse(text, out int[] blocks));
         Assert.Equal(expected, blocks);
     }
 

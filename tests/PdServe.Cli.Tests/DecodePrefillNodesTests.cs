@@ -1,4 +1,3 @@
-using PdServe.Cli.Benchmarking;
 using PdServe.Cli.Cluster;
 using PdServe.Cli.Commands;
 

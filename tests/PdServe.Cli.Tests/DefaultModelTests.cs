@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PdServe.Cli.Options;
 using PdServe.Engine;
 using PdServe.Engine.Model;
 using PdServe.TestSupport;

@@ -1,6 +1,4 @@
-using PdServe.Cli.Benchmarking;
 using PdServe.Cli.Cluster;
-using PdServe.Cli.Commands;
 
 namespace PdServe.Cli.Tests;
 

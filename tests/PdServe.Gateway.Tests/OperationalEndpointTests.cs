@@ -4,6 +4,7 @@ using PdServe.Cli;
 using PdServe.Cli.Benchmarking.Serving;
 using PdServe.Cli.Cluster;
 using PdServe.Cli.Commands;
+using PdServe.Cli.Terminal;
 using PdServe.TestSupport;
 
 namespace PdServe.Gateway.Tests;

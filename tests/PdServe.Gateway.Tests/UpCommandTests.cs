@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using PdServe.Cli;
 using PdServe.Cli.Cluster;
+using PdServe.Cli.Terminal;
 using PdServe.TestSupport;
 
 namespace PdServe.Gateway.Tests;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Cluster;
 

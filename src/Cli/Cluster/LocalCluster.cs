@@ -2,8 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
-using PdServe.Cli.Benchmarking;
-using PdServe.Cli.Commands;
+using PdServe.Cli.Terminal;
 using PdServe.Contracts;
 using PdServe.Gateway.Api;
 using PdServe.Gateway.Hosting;
@@ -14,12 +13,12 @@ namespace PdServe.Cli.Cluster;
 /// <summary>
 /// The cluster of <c>pdserve up</c> and the chaos benchmark on this machine: one node process per <see cref="NodeSpec"/>
 /// (decode nodes told the prefill nodes they may pull from), the gateway in this process in front of them once every
-/// node answers <c>/healthz</c>, and with <see cref="UpOptions.LinkMbit"/> the prefill nodes inside a
+/// node answers <c>/healthz</c>, and with <see cref="LocalClusterOptions.LinkMbit"/> the prefill nodes inside a
 /// <see cref="ShapedLink"/> namespace. A node can be killed and restarted on its port. Disposing stops the gateway and
 /// every node (SIGTERM, then a kill of the node's process tree), also after a start that failed half-way, then removes
 /// the namespace; it reports both on <c>status</c>.
 /// </summary>
-public sealed class LocalCluster(UpOptions options, string commandName, TextWriter log, TextWriter status) : IAsyncDisposable
+public sealed class LocalCluster(LocalClusterOptions options, string commandName, TextWriter log, TextWriter status) : IAsyncDisposable
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private static readonly HttpClient ProbeClient = new() { Timeout = TimeSpan.FromSeconds(2) };

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using PdServe.Contracts;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Cluster;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using PdServe.Cli.Benchmarking.Chaos;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 
@@ -64,19 +65,8 @@ public static class BenchChaosCommand
                 RequestTimeout = TimeSpan.FromSeconds(parseResult.GetValue(timeout)),
             };
             string commandLine = "pdserve " + string.Join(' ', parseResult.Tokens.Select(t => t.Value));
-            using var interrupt = new InterruptSignal();
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupt.Token);
-            var report = await new ChaosRunner(options, commandLine, context).RunAsync(stop.Token);
-
-            context.Out.Write(ChaosTable.Requests(report));
-            context.Out.Write(ChaosTable.Kills(report));
-            context.Out.Write(ChaosTable.Verdicts(report));
-            foreach (var example in report.Requests.Examples)
-                context.Stderr.WriteLine($"{example.Kind.ToString().ToLowerInvariant()}{(example.Poison is { } p ? $" poison {p}" : "")}: {example.ErrorCode} {example.Detail}".Trim());
-            string jsonPath = parseResult.GetRequiredValue(output);
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
-            await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, BenchEngineCommand.JsonOptions) + "\n", CancellationToken.None);
-            if (parseResult.GetValue(plot) is { } plotPath) ChaosPlot.Save(plotPath, report);
+            var report = await ChaosConsole.RunAsync(options, commandLine, parseResult.GetRequiredValue(output), parseResult.GetValue(plot), context,
+                cancellationToken);
             return report.Failed ? ExitCodes.Failure : ExitCodes.Ok;
         });
         return command;

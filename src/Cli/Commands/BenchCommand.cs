@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 

@@ -1,9 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using PdServe.Cli.Benchmarking.Engine;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 using PdServe.Engine.Benchmarking;
-using Spectre.Console;
 
 namespace PdServe.Cli.Commands;
 
@@ -47,7 +46,7 @@ public static class BenchEngineCommand
             if (result.GetResult(plan) is not null && result.GetResult(model) is null)
                 result.AddError("--plan needs --model: a plan belongs to one model's weights");
         });
-        command.SetAction(parseResult => Run(new BenchEngineOptions
+        command.SetAction(parseResult => BenchEngineRunner.Run(new BenchEngineOptions
         {
             ModelDir = parseResult.GetValue(model),
             Plan = parseResult.GetValue(plan) is { } planPath ? PlanOptions.LoadFor(planPath, parseResult.GetValue(model)!) : null,
@@ -59,88 +58,5 @@ public static class BenchEngineCommand
             DecodeDtype = WeightDtypeOptions.Parse(parseResult.GetValue(decodeDtype)!),
         }, context));
         return command;
-    }
-
-    public static int Run(BenchEngineOptions options, CliContext context)
-    {
-        if (options.JsonPath is { } jsonPath)
-            CheckWritable(jsonPath);
-        TorchThreads.Apply(options.Threads);
-
-        var ceilingsOptions = options.Smoke ? MachineCeilingsOptions.Tiny : MachineCeilingsOptions.Default;
-        var ceilings = LoadingProgress.Run(context, "measuring machine ceilings",
-            progress => MachineCeilings.Measure(ceilingsOptions, progress));
-        PrintCeilings(ceilings, context);
-
-        EngineThroughputReport? throughput = null;
-        if (options.HasModel)
-            throughput = EngineThroughputBench.Run(options, ceilings, context);
-
-        if (options.JsonPath is { } path)
-            WriteJson(path, new BenchEngineReport(
-                Version: Program.Version,
-                TimestampUtc: DateTime.UtcNow,
-                Model: options.ModelDir,
-                Shape: options.ShapeName,
-                Smoke: options.Smoke,
-                Ceilings: ceilings,
-                Throughput: throughput));
-        return ExitCodes.Ok;
-    }
-
-    public static void PrintCeilings(MachineCeilingsResult ceilings, CliContext context)
-    {
-        var table = new Table()
-            .Title($"Machine ceilings ({ceilings.Threads} torch thread{(ceilings.Threads == 1 ? "" : "s")}, best of {ceilings.Repetitions})")
-            .AddColumn("metric")
-            .AddColumn(new TableColumn("value").RightAligned())
-            .AddColumn("unit")
-            .AddColumn("measured as");
-        foreach (var metric in ceilings.Metrics)
-            table.AddRow(
-                Markup.Escape(metric.Name),
-                metric.Value.ToString(metric.Value >= 100 ? "F0" : "F1", CultureInfo.InvariantCulture),
-                Markup.Escape(metric.Unit),
-                Markup.Escape(metric.Detail));
-        context.Out.Write(table);
-        context.Out.WriteLine("GB = 1e9 bytes; GFLOP = 1e9 flops (multiply-add = 2).");
-    }
-
-    /// <summary>The JSON report of <c>--json</c>.</summary>
-    public sealed record BenchEngineReport(
-        string Version,
-        DateTime TimestampUtc,
-        string? Model,
-        string? Shape,
-        bool Smoke,
-        MachineCeilingsResult Ceilings,
-        EngineThroughputReport? Throughput);
-
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-
-    private static void CheckWritable(string path)
-    {
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null && !Directory.Exists(directory))
-            throw new CliError($"--json: directory '{directory}' does not exist");
-        if (Directory.Exists(path))
-            throw new CliError($"--json: '{path}' is a directory");
-    }
-
-    private static void WriteJson(string path, BenchEngineReport report)
-    {
-        try
-        {
-            File.WriteAllText(path, JsonSerializer.Serialize(report, JsonOptions) + "\n");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliError($"--json: cannot write '{path}': {e.Message}", e);
-        }
     }
 }

@@ -1,9 +1,9 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using PdServe.Cli.Benchmarking;
-using PdServe.Cli.Cluster;
-using Spectre.Console;
+using PdServe.Cli.Benchmarking.Gateway;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 
@@ -32,24 +32,11 @@ public static class BenchGatewayCommand
             string modelDir = parseResult.GetRequiredValue(model);
             var report = await GatewayOverheadBench.RunAsync(Path.GetFullPath(modelDir), parseResult.GetValue(requests),
                 parseResult.GetValue(concurrency), parseResult.GetValue(rounds));
-            Print(report, context);
+            GatewayOverheadTable.Write(report, context);
             if (parseResult.GetValue(json) is { } path)
-                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, BenchEngineCommand.JsonOptions) + "\n");
+                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, BenchmarkJson.Options) + "\n");
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static void Print(GatewayOverheadReport report, CliContext context)
-    {
-        string Ms(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
-        var table = new Table()
-            .Title($"Gateway overhead: {report.Direct.Requests} requests per path, concurrency {report.Concurrency}, {report.CompletionTokens} tokens each")
-            .AddColumn("path").AddColumn(new TableColumn("p50 ms").RightAligned()).AddColumn(new TableColumn("p99 ms").RightAligned())
-            .AddColumn(new TableColumn("mean ms").RightAligned());
-        foreach (var s in new[] { report.Direct, report.Gateway })
-            table.AddRow(Markup.Escape(s.Path), Ms(s.P50Ms), Ms(s.P99Ms), Ms(s.MeanMs));
-        table.AddRow("added by the gateway", Ms(report.AddedP50Ms), Ms(report.AddedP99Ms), Ms(report.Gateway.MeanMs - report.Direct.MeanMs));
-        context.Out.Write(table);
     }
 }

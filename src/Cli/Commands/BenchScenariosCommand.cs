@@ -1,5 +1,8 @@
 using System.CommandLine;
 using PdServe.Cli.Benchmarking.Scenarios;
+using PdServe.Cli.Benchmarking.Serving;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 
@@ -19,17 +22,18 @@ public static class BenchScenariosCommand
             Description = "Writes RESULTS-serving.md here and the JSON and plots under serving/", HelpName = "DIR", DefaultValueFactory = _ => "bench",
         };
         var rates = new Option<string>("--rates") { Description = "Request rates of every scenario", HelpName = "r1,r2,…", DefaultValueFactory = _ => "2,4,6,8" }
-            .Require(text => BenchServeCommand.TryParseRates(text, out _), "a comma-separated list of positive numbers or inf");
+            .Require(text => ServeBenchOptions.TryParseRates(text, out _), "a comma-separated list of positive numbers or inf");
         var numPrompts = OptionChecks.Int("--num-prompts", 60, "Requests per rate", "P").Require(n => n >= 1, "an integer >= 1");
         var inputLength = OptionChecks.Int("--input-len", 384, "Prompt tokens").Require(n => n >= 1, "an integer >= 1");
         var outputLength = OptionChecks.Int("--output-len", 64, "Output tokens (ignore_eos)", "M").Require(n => n >= 1, "an integer >= 1");
-        var goodput = new Option<string>("--goodput") { Description = "SLO limits for goodput (as bench serve)", HelpName = "ttft:MS,tpot:MS", DefaultValueFactory = _ => "ttft:500,tpot:20" };
+        var goodput = new Option<string>("--goodput") { Description = "SLO limits for goodput (as bench serve)", HelpName = "ttft:MS,tpot:MS", DefaultValueFactory = _ => "ttft:500,tpot:20" }
+            .Require(text => SloLimits.TryParse(text, out _), "metric:milliseconds pairs (ttft, tpot, e2el)");
         var links = new Option<string>("--links")
         {
             Description = "Shaped-link rates in Mbit/s for the shaped scenarios (root, iproute2); none skips them",
             HelpName = "LIST|none",
             DefaultValueFactory = _ => "1000,100",
-        }.Require(text => text == "none" || (GenerateCommand.TryParseBlockList(text, out int[] parsed) && parsed.All(n => n >= 1)), "none or a comma-separated list of positive integers");
+        }.Require(text => text == "none" || (IntegerList.TryParse(text, out int[] parsed) && parsed.All(n => n >= 1)), "none or a comma-separated list of positive integers");
         var port = OptionChecks.Int("--port", 8400, "Gateway port of every cluster", "PORT").Require(p => p is >= 1 and <= 65535, "a port (1-65535)");
         var seed = OptionChecks.Int("--seed", 0, "Seed of the dataset and arrivals", "S");
         var crossCheck = OptionChecks.Int("--cross-check-seconds", 30, "Length of the wrk cross-check (0 skips it)", "S").Require(n => n >= 0, "an integer >= 0");
@@ -40,10 +44,10 @@ public static class BenchScenariosCommand
         };
         command.SetAction(async (parseResult, _) =>
         {
-            BenchServeCommand.TryParseRates(parseResult.GetValue(rates)!, out var rateList);
+            ServeBenchOptions.TryParseRates(parseResult.GetValue(rates)!, out var rateList);
             string linkText = parseResult.GetValue(links)!;
             int[] linkList = [];
-            if (linkText != "none") GenerateCommand.TryParseBlockList(linkText, out linkList);
+            if (linkText != "none") IntegerList.TryParse(linkText, out linkList);
             var settings = new ScenarioSettings
             {
                 CommandLine = "pdserve " + string.Join(' ', parseResult.Tokens.Select(t => t.Value)),

@@ -1,8 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using PdServe.Cli.Benchmarking.Serving;
-using Spectre.Console;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 
@@ -40,14 +39,14 @@ public static class BenchServeCommand
             Description = "Comma-separated request rates (req/s, Poisson arrivals); inf sends every request at once",
             HelpName = "r1,r2,…|inf",
             DefaultValueFactory = _ => "inf",
-        }.Require(text => TryParseRates(text, out _), "a comma-separated list of positive numbers or inf");
+        }.Require(text => ServeBenchOptions.TryParseRates(text, out _), "a comma-separated list of positive numbers or inf");
         var maxConcurrency = new Option<int?>("--max-concurrency") { Description = "Most requests in flight at once (arrivals wait for a slot)", HelpName = "C" }
             .Require(c => c is null or >= 1, "an integer >= 1");
         var seed = OptionChecks.Int("--seed", 0, "Seed of the random dataset and the arrival times", "S");
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Generate exactly max_tokens (the server's ignore_eos)" };
         var noStream = new Option<bool>("--no-stream") { Description = "Plain JSON responses: throughput and end-to-end latency only (no TTFT, TPOT, ITL)" };
         var goodput = new Option<string>("--goodput") { Description = "SLO limits for goodput, milliseconds: ttft:MS,tpot:MS,e2el:MS (any subset)", HelpName = "ttft:MS,tpot:MS" }
-            .Require(text => TryParseSlo(text, out _), "metric:milliseconds pairs (ttft, tpot, e2el)");
+            .Require(text => SloLimits.TryParse(text, out _), "metric:milliseconds pairs (ttft, tpot, e2el)");
         var warmup = OptionChecks.Int("--warmup", 4, "Requests sent first and not counted", "N").Require(n => n >= 0, "an integer >= 0");
         var timeout = OptionChecks.Int("--request-timeout", 600, "Seconds before a request counts as failed", "S").Require(n => n >= 1, "an integer >= 1");
         var output = new Option<string>("--out") { Description = "Write the results (command, machine, one object per rate) as JSON", HelpName = "FILE.json", Required = true };
@@ -60,9 +59,9 @@ public static class BenchServeCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            TryParseRates(parseResult.GetValue(rates)!, out var rateList);
+            ServeBenchOptions.TryParseRates(parseResult.GetValue(rates)!, out var rateList);
             SloLimits? slo = null;
-            if (parseResult.GetValue(goodput) is { } sloText) TryParseSlo(sloText, out slo);
+            if (parseResult.GetValue(goodput) is { } sloText) SloLimits.TryParse(sloText, out slo);
             bool stream = !parseResult.GetValue(noStream);
             if (slo is { NeedsStreaming: true } && !stream)
                 throw new CliError("--goodput with ttft or tpot needs streaming; drop --no-stream or use e2el only");
@@ -86,55 +85,10 @@ public static class BenchServeCommand
                 WarmupRequests = parseResult.GetValue(warmup),
                 RequestTimeout = TimeSpan.FromSeconds(parseResult.GetValue(timeout)),
             };
-            string commandLine = "pdserve " + string.Join(' ', parseResult.Tokens.Select(t => Quote(t.Value)));
-            var report = await RunAsync(options, commandLine, parseResult.GetRequiredValue(output), parseResult.GetValue(plot), context, cancellationToken);
+            string commandLine = ServeBenchReport.CommandOf(parseResult.Tokens.Select(t => t.Value));
+            var report = await ServeBenchConsole.RunAsync(options, commandLine, parseResult.GetRequiredValue(output), parseResult.GetValue(plot), context, cancellationToken);
             return report.TotalCompleted == 0 ? ExitCodes.Failure : ExitCodes.Ok;
         });
         return command;
     }
-
-    /// <summary>Runs the benchmark with a live progress display, prints the table and failures, writes JSON (and the plot).</summary>
-    public static async Task<ServeBenchReport> RunAsync(ServeBenchOptions options, string commandLine, string jsonPath, string? plotPath,
-        CliContext context, CancellationToken cancellationToken)
-    {
-        var report = await ServeBenchProgress.RunAsync(context, observer => ServeBenchRunner.RunAsync(options, commandLine, observer, cancellationToken));
-        context.Out.Write(ServeBenchTable.Create(report));
-        context.Out.Write(ServeBenchTable.Latencies(report));
-        foreach (string line in ServeBenchTable.FailureLines(report)) context.Stderr.WriteLine($"failed: {line}");
-        if (report.TotalCompleted == 0) context.Stderr.WriteLine("pdserve: bench serve: every request failed");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
-        await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, BenchEngineCommand.JsonOptions) + "\n", cancellationToken);
-        if (plotPath is not null) ServeBenchPlot.Save(plotPath, [(report.Model, report)]);
-        return report;
-    }
-
-    public static bool TryParseRates(string text, out IReadOnlyList<double> rates)
-    {
-        var parsed = new List<double>();
-        rates = parsed;
-        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
-        {
-            if (part.Equals("inf", StringComparison.OrdinalIgnoreCase)) parsed.Add(double.PositiveInfinity);
-            else if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) && double.IsFinite(rate) && rate > 0) parsed.Add(rate);
-            else return false;
-        }
-        return parsed.Count > 0;
-    }
-
-    private static bool TryParseSlo(string text, out SloLimits? limits)
-    {
-        try
-        {
-            limits = SloLimits.Parse(text);
-            return true;
-        }
-        catch (FormatException)
-        {
-            limits = null;
-            return false;
-        }
-    }
-
-    private static string Quote(string token) =>
-        token.Length > 0 && token.All(c => char.IsLetterOrDigit(c) || "-_./:,=@+".Contains(c)) ? token : "'" + token.Replace("'", "'\\''") + "'";
 }

@@ -1,8 +1,8 @@
 using System.CommandLine;
-using PdServe.Cli.Benchmarking;
+using PdServe.Cli.Benchmarking.Transfer;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 using PdServe.Engine.Benchmarking;
-using PdServe.Engine.Planning;
-using Spectre.Console;
 
 namespace PdServe.Cli.Commands;
 
@@ -14,8 +14,6 @@ namespace PdServe.Cli.Commands;
 /// </summary>
 public static class BenchTransferCommand
 {
-    private const string DefaultKvPlan = "configs/kv-plan.json";
-
     public static Command Create(CliContext context)
     {
         var shape = new Option<string>("--shape")
@@ -29,7 +27,7 @@ public static class BenchTransferCommand
             Description = "Comma-separated prompt lengths",
             HelpName = "LIST",
             DefaultValueFactory = _ => "128,512,1024,2048,4096",
-        }.Require(text => GenerateCommand.TryParseBlockList(text, out int[] parsed) && parsed.All(n => n >= 1), "a comma-separated list of positive integers");
+        }.Require(text => IntegerList.TryParse(text, out int[] parsed) && parsed.All(n => n >= 1), "a comma-separated list of positive integers");
         var plan = new Option<string>("--plan")
         {
             Description = "Take the token-aware policy from this prune plan (its kv section) instead of --first/--last/--full-layers",
@@ -54,55 +52,20 @@ public static class BenchTransferCommand
         };
         command.SetAction(parseResult =>
         {
-            if (parseResult.GetValue(linkMbit) is > 0 and int megabits)
-                return RunShapedLink(context, parseResult.GetValue(model) ?? DefaultModel.Resolve(), parseResult.GetValue(plan), parseResult.GetValue(lengths)!,
-                    parseResult.GetValue(repeat), megabits);
-            Engine.Loading.ModelConfig config = ModelShapes.Get(parseResult.GetValue(shape)!);
-            GenerateCommand.TryParseBlockList(parseResult.GetValue(lengths)!, out int[] promptLengths);
-            KvPolicy policy = parseResult.GetValue(plan) is { } planPath
-                ? PrunePlan.Load(planPath).KvPolicy
-                : new KvPolicy(Enumerable.Range(0, config.NumLayers).Skip(parseResult.GetValue(fullLayers)).ToArray(),
-                    parseResult.GetValue(first), parseResult.GetValue(last), KvWireDtype.Float32);
-            int repetitions = parseResult.GetValue(repeat);
-            context.Out.MarkupLine($"[bold]KV bytes per request[/], shape {Markup.Escape(parseResult.GetValue(shape)!)} " +
-                                   $"({config.NumLayers} layers × {config.NumKvHeads} KV heads × {config.HeadDim}); policy: first {policy.First}, last {policy.Last}, " +
-                                   $"{policy.SelectedLayers.Count} of {config.NumLayers} layers selected");
-            context.Out.Write(TransferBytesTable.Build(config, policy, promptLengths));
-
-            context.Out.MarkupLine($"[bold]Loopback transfer[/] of full float32 KV ({repetitions} runs, median): the decode node's receive path vs a raw gRPC stream of the same messages");
-            context.Out.Write(LoopbackTransferBench.Run(config, promptLengths, repetitions));
-
-            string? ttftModel = parseResult.GetValue(model) ?? DefaultTtftModel();
-            if (ttftModel is null)
+            IntegerList.TryParse(parseResult.GetValue(lengths)!, out int[] promptLengths);
+            return BenchTransferRunner.Run(new BenchTransferOptions
             {
-                context.Out.MarkupLine("TTFT: skipped (no --model and ../shared/models/stories260k is absent)");
-                return ExitCodes.Ok;
-            }
-            context.Out.MarkupLine($"[bold]TTFT[/], greedy, {Markup.Escape(Path.GetFileName(ttftModel.TrimEnd('/')))} on in-process nodes over loopback ({repetitions} runs, median)");
-            context.Out.Write(TtftBench.Run(ttftModel, promptLengths, repetitions));
-            return ExitCodes.Ok;
+                ShapeName = parseResult.GetValue(shape)!,
+                PromptLengths = promptLengths,
+                PlanFile = parseResult.GetValue(plan),
+                First = parseResult.GetValue(first),
+                Last = parseResult.GetValue(last),
+                FullLayers = parseResult.GetValue(fullLayers),
+                ModelDir = parseResult.GetValue(model),
+                Repetitions = parseResult.GetValue(repeat),
+                LinkMbit = parseResult.GetValue(linkMbit) is > 0 and int megabits ? megabits : null,
+            }, context);
         });
         return command;
-    }
-
-    private static int RunShapedLink(CliContext context, string modelDirectory, string? planFile, string lengthList, int repetitions, int megabits)
-    {
-        // Before anything is printed, so a machine that cannot run it gets the one error line alone.
-        ShapedLink.RequireRootAndTools(LinkTtftBench.Command);
-        string plan = planFile ?? CheckoutFile.Find(DefaultKvPlan)
-            ?? throw new CliError($"{LinkTtftBench.Command}: no --plan given and {DefaultKvPlan} is not in this checkout");
-        GenerateCommand.TryParseBlockList(lengthList, out int[] promptLengths);
-        context.Out.MarkupLine($"[bold]TTFT over a {megabits} Mbit/s link[/], greedy, {Markup.Escape(Path.GetFileName(modelDirectory.TrimEnd('/')))}: " +
-                               $"prefill node process in its own network namespace, decode node process in the root namespace, veth between them " +
-                               $"shaped with tbf both ways; full transfer vs {Markup.Escape(Path.GetFileName(plan))} ({repetitions} runs, median)");
-        using var interrupt = new InterruptSignal();
-        context.Out.Write(LinkTtftBench.RunAsync(modelDirectory, plan, promptLengths, repetitions, megabits, context.Stderr, interrupt.Token).GetAwaiter().GetResult());
-        return ExitCodes.Ok;
-    }
-
-    private static string? DefaultTtftModel()
-    {
-        string candidate = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "models", "stories260k"));
-        return Directory.Exists(candidate) ? candidate : null;
     }
 }

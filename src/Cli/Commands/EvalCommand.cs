@@ -1,10 +1,10 @@
 using System.CommandLine;
-using PdServe.Engine;
-using PdServe.Engine.Planning;
-using PdServe.Pruning;
+using PdServe.Cli.Evaluation;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 using PdServe.Engine.Corpus;
+using PdServe.Engine.Planning;
 using PdServe.Pruning.Evaluation;
-using Spectre.Console;
 
 namespace PdServe.Cli.Commands;
 
@@ -56,61 +56,8 @@ public static class EvalCommand
                 WindowTokens = (int?)parseResult.GetValue(window),
                 PromptTokens = (int?)parseResult.GetValue(promptTokens),
             };
-            return Run(context, modelDir, documents, Configurations(parseResult.GetValue(skipBlocks) ?? [], prunePlan), options);
+            return EvalRunner.Run(context, modelDir, documents, parseResult.GetValue(skipBlocks) ?? [], prunePlan, options);
         });
         return command;
-    }
-
-    /// <summary>The unpruned model first, then what the options ask for (a plan with a KV policy: without, then with it).</summary>
-    private static List<(string, StagedPruning)> Configurations(int[] skipBlocks, PrunePlan? plan)
-    {
-        var configurations = new List<(string, StagedPruning)> { ("unpruned", StagedPruning.Unpruned) };
-        if (skipBlocks.Length > 0)
-            configurations.Add(($"skip {string.Join(',', skipBlocks)}", StagedPruning.Uniform(skipBlocks)));
-        if (plan is not null)
-        {
-            var staged = StagedPruning.FromPlan(plan);
-            string blocks = $"plan: prefill skips [{string.Join(',', plan.PrefillSkip.Order())}], decode skips [{string.Join(',', plan.DecodeSkip.Order())}]";
-            configurations.Add((blocks, staged.WithoutKvPolicy()));
-            if (plan.Kv.SelectedLayers.Count > 0)
-                configurations.Add(($"{blocks} + KV first {plan.Kv.First}/last {plan.Kv.Last} in layers [{string.Join(',', plan.Kv.SelectedLayers.Order())}]", staged));
-        }
-        return configurations;
-    }
-
-    private static int Run(CliContext context, string modelDir, TextDocuments documents, List<(string, StagedPruning)> configurations,
-        EvaluationOptions options)
-    {
-        using var interrupt = new InterruptSignal();
-        using LoadedModel loaded = LoadingProgress.Run(context, "loading model", progress => PruningModel.Load(modelDir, progress));
-        foreach ((_, StagedPruning pruning) in configurations) CheckBlocks(pruning, loaded.Model.Config.NumLayers);
-        IReadOnlyList<EvaluationResult> results = PhasedProgress.Run(context, progress =>
-            Guard(() => new Evaluator(loaded, options).Evaluate(documents, configurations,
-                new Progress<double>(f => progress.Report(new ProgressUpdate("evaluating", f))), interrupt.Token)));
-        EvaluationTable.Write(context, $"Held-out evaluation of {Path.GetFileName(Path.GetFullPath(modelDir))} on {Path.GetFileName(documents.Path)}", results);
-        context.Out.WriteLine("Scored: the continuation tokens of each window (first by the prefill stage, the rest by decode), fp32.");
-        return ExitCodes.Ok;
-    }
-
-    private static void CheckBlocks(StagedPruning pruning, int numBlocks)
-    {
-        foreach (int block in pruning.DecodeSkip)
-        {
-            if (block >= numBlocks) throw new CliError($"--skip-blocks: block {block} is out of range: the model has blocks 0..{numBlocks - 1}");
-        }
-        if (pruning.DecodeSkip.Count >= numBlocks) throw new CliError($"--skip-blocks: cannot skip all {numBlocks} blocks");
-    }
-
-    /// <summary>Runs pruning work, turning input it cannot use into a usage error.</summary>
-    public static T Guard<T>(Func<T> work)
-    {
-        try
-        {
-            return work();
-        }
-        catch (PruningInputException e)
-        {
-            throw new CliError(e.Message, e);
-        }
     }
 }

@@ -3,6 +3,8 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using PdServe.Gateway.Api;
 using PdServe.Gateway.Hosting;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 
@@ -48,7 +50,7 @@ public static class GatewayCommand
             });
             if (!IsLoopback(listenHost) && GatewayApplication.Options<ApiKeyOptions>(app).ApiKeys.Count == 0)
             {
-                context.Stderr.WriteLine($"{Program.Name}: warning: the gateway listens on {listenHost} without API keys: anyone who can " +
+                context.Stderr.WriteLine($"{CliIdentity.Name}: warning: the gateway listens on {listenHost} without API keys: anyone who can " +
                     "reach it can generate and read /pools and /metrics; set Gateway:ApiKeys (e.g. Gateway__ApiKeys__0=sk-...)");
                 context.Stderr.Flush();
             }

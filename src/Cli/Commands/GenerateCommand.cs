@@ -1,14 +1,13 @@
 using System.CommandLine;
-using System.Globalization;
+using PdServe.Cli.Generation;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 
 /// <summary><c>pdserve generate --model DIR --prompt TEXT [...]</c>: complete one prompt.</summary>
 public static class GenerateCommand
 {
-    public const int DefaultMaxTokens = 128;
-    public const double DefaultTemperature = 0.0;
-
     public static Command Create(CliContext context)
     {
         var model = DefaultModel.Option();
@@ -18,30 +17,16 @@ public static class GenerateCommand
             HelpName = "TEXT",
             Required = true,
         };
-        var maxTokens = OptionChecks.Int("--max-tokens", DefaultMaxTokens, "Maximum number of tokens to generate")
+        var maxTokens = OptionChecks.Int("--max-tokens", GenerateOptions.DefaultMaxTokens, "Maximum number of tokens to generate")
             .Require(n => n >= 1, "an integer >= 1");
-        var temperature = OptionChecks.Double("--temperature", DefaultTemperature, "Sampling temperature; 0 is greedy", "T")
+        var temperature = OptionChecks.Double("--temperature", GenerateOptions.DefaultTemperature, "Sampling temperature; 0 is greedy", "T")
             .Require(t => t >= 0, ">= 0");
         var topP = OptionChecks.Double("--top-p", 1.0, "Nucleus sampling: keep the smallest set of tokens with this probability mass (1 = off)", "P")
             .Require(p => p > 0 && p <= 1, "in (0, 1]");
         var topK = OptionChecks.Int("--top-k", 0, "Keep only the K most likely tokens (0 = off)", "K")
             .Require(k => k >= 0, "an integer >= 0");
         var seed = OptionChecks.OptionalLong("--seed", "Random seed for sampling (default: nondeterministic)", "S");
-        var skipBlocks = new Option<int[]>("--skip-blocks")
-        {
-            Description = "Comma-separated decoder block indices to skip, e.g. 3,5",
-            HelpName = "LIST",
-            Arity = ArgumentArity.ExactlyOne,
-            DefaultValueFactory = _ => [],
-            CustomParser = result =>
-            {
-                string token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-                if (TryParseBlockList(token, out int[] blocks))
-                    return blocks;
-                result.AddError($"--skip-blocks must be a comma-separated list of non-negative integers, got '{token}'");
-                return [];
-            },
-        };
+        var skipBlocks = BlockListOptions.Create("--skip-blocks", "Comma-separated decoder block indices to skip, e.g. 3,5");
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of streaming text" };
         var threads = OptionChecks.Threads();
         var prefillDtype = WeightDtypeOptions.Prefill();
@@ -80,21 +65,5 @@ public static class GenerateCommand
             return GenerateRunner.Run(options, context);
         });
         return command;
-    }
-
-    /// <summary>Parses "3,5" (spaces allowed) into sorted distinct non-negative ints; false on anything else.</summary>
-    public static bool TryParseBlockList(string text, out int[] blocks)
-    {
-        blocks = [];
-        if (string.IsNullOrWhiteSpace(text)) return false;
-        var result = new SortedSet<int>();
-        foreach (string part in text.Split(','))
-        {
-            if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int block))
-                return false;
-            result.Add(block);
-        }
-        blocks = [.. result];
-        return true;
     }
 }

@@ -1,5 +1,8 @@
 using System.CommandLine;
 using PdServe.Prefill;
+using PdServe.Cli.Nodes;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 

@@ -1,13 +1,10 @@
 using System.CommandLine;
-using System.Globalization;
-using PdServe.Engine;
-using PdServe.Engine.Loading;
-using PdServe.Pruning;
+using PdServe.Cli.Options;
+using PdServe.Cli.Pruning;
+using PdServe.Cli.Terminal;
 using PdServe.Pruning.Calibration;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Search;
-using Spectre.Console;
 
 namespace PdServe.Cli.Commands;
 
@@ -83,48 +80,9 @@ public static class PruneCommand
                     Last = parseResult.GetValue(kvLast),
                 },
             };
-            return Run(context, new Request(parseResult.GetRequiredValue(model), parseResult.GetRequiredValue(calib), parseResult.GetRequiredValue(output),
-                parseResult.GetValue(eval), parseResult.GetValue(evalTokens), parseResult.GetValue(report)!, options, Program.Name + " " + string.Join(' ', parseResult.Tokens.Select(t => t.Value))));
+            return PruneRunner.Run(context, new PruneRequest(parseResult.GetRequiredValue(model), parseResult.GetRequiredValue(calib), parseResult.GetRequiredValue(output),
+                parseResult.GetValue(eval), parseResult.GetValue(evalTokens), parseResult.GetValue(report)!, options, CliIdentity.Name + " " + string.Join(' ', parseResult.Tokens.Select(t => t.Value))));
         });
         return command;
-    }
-
-    private sealed record Request(string ModelDir, string CalibPath, string OutPath, string? EvalPath, long? EvalTokens, string ReportDir,
-        PruneOptions Options, string CommandLine);
-
-    private static int Run(CliContext context, Request request)
-    {
-        // Everything that can be refused is refused before the model loads.
-        CheckWritable(request.OutPath, "--out");
-        TextDocuments calibration = DocumentsInput.Read(request.CalibPath, "--calib");
-        TextDocuments? held = request.EvalPath is null ? null : DocumentsInput.Read(request.EvalPath, "--eval");
-        if (held is not null && held.Sha256 == calibration.Sha256)
-            throw new CliError("--eval: the held-out text is the calibration text; evaluate on text the search never saw");
-        ModelDirectory directory = ModelDirectory.Open(request.ModelDir);
-        EvalCommand.Guard(() =>
-        {
-            request.Options.Validate(directory.Config.NumLayers);
-            return 0;
-        });
-
-        using var interrupt = new InterruptSignal();
-        using LoadedModel loaded = LoadingProgress.Run(context, "loading model", progress => PruningModel.Load(request.ModelDir, progress));
-        PruneOutcome outcome = PhasedProgress.Run(context, progress =>
-            EvalCommand.Guard(() => PruneSearch.Run(loaded, calibration, request.Options, progress, interrupt.Token)));
-        interrupt.Token.ThrowIfCancellationRequested();
-        outcome.Plan.Save(request.OutPath);
-        PruneSummary.Write(context, outcome, request.OutPath);
-
-        if (held is not null)
-            PruneEvaluation.Run(context, loaded, held, outcome, request.Options, request.EvalTokens, request.ReportDir, request.OutPath,
-                request.CommandLine, interrupt.Token);
-        return ExitCodes.Ok;
-    }
-
-    private static void CheckWritable(string path, string option)
-    {
-        string? parent = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (parent is not null && !Directory.Exists(parent)) throw new CliError($"{option}: directory '{parent}' does not exist");
-        if (Directory.Exists(path)) throw new CliError($"{option}: '{path}' is a directory");
     }
 }

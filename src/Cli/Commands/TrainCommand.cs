@@ -1,5 +1,8 @@
 using System.CommandLine;
 using PdServe.Engine.Training;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
+using PdServe.Cli.Training;
 using static TorchSharp.torch;
 
 namespace PdServe.Cli.Commands;

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using PdServe.Cli.Cluster;
+using PdServe.Cli.Options;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Commands;
 
@@ -44,7 +46,7 @@ public static class UpCommand
         command.SetAction((parseResult, cancellationToken) =>
         {
             string modelDir = parseResult.GetRequiredValue(model);
-            return UpRunner.RunAsync(new UpOptions
+            return UpRunner.RunAsync(new LocalClusterOptions
             {
                 ModelDir = Path.GetFullPath(modelDir),
                 PlanFile = parseResult.GetValue(plan) is { } p ? Path.GetFullPath(p) : null,

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using PdServe.Cli.Benchmarking;
 using PdServe.Cli.Benchmarking.Chaos;
 using PdServe.Cli.Cluster;
-using PdServe.Cli.Commands;
 using PdServe.TestSupport;
 
 namespace PdServe.Cli.Tests.Chaos;
@@ -27,7 +27,7 @@ public sealed class ChaosBenchTests
             "--port", NodeSpec.FreePort().ToString(CultureInfo.InvariantCulture), "--out", json, "--plot", plot));
 
         Assert.True(File.Exists(json), run.Stderr);
-        var report = JsonSerializer.Deserialize<ChaosReport>(File.ReadAllText(json), BenchEngineCommand.JsonOptions)!;
+        var report = JsonSerializer.Deserialize<ChaosReport>(File.ReadAllText(json), BenchmarkJson.Options)!;
         string examples = string.Join("\n", report.Requests.Examples.Select(e => $"{e.Kind} {e.Poison} {e.ErrorCode} {e.Detail}"));
         Assert.StartsWith("pdserve bench chaos --model", report.Command);
         Assert.True(report.Requests.Completed > 0, run.Stderr);

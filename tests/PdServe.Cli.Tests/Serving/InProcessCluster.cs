@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using PdServe.Cli.Cluster;
-using PdServe.Contracts;
 using PdServe.Decode;
 using PdServe.Gateway.Hosting;
 using PdServe.Gateway.Model;

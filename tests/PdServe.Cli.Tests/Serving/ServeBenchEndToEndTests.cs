@@ -1,6 +1,6 @@
 using System.Text.Json;
+using PdServe.Cli.Benchmarking;
 using PdServe.Cli.Benchmarking.Serving;
-using PdServe.Cli.Commands;
 using PdServe.TestSupport;
 
 namespace PdServe.Cli.Tests.Serving;
@@ -21,7 +21,7 @@ public sealed class ServeBenchEndToEndTests
             "--max-concurrency", "6", "--ignore-eos", "--goodput", "ttft:60000,tpot:60000", "--warmup", "2", "--out", json, "--plot", plot));
 
         Assert.True(run.ExitCode == 0, run.Stderr);
-        var report = JsonSerializer.Deserialize<ServeBenchReport>(File.ReadAllText(json), BenchEngineCommand.JsonOptions)!;
+        var report = JsonSerializer.Deserialize<ServeBenchReport>(File.ReadAllText(json), BenchmarkJson.Options)!;
         Assert.StartsWith("pdserve bench serve --url", report.Command);
         Assert.True(report.Machine.Cores >= 1);
         Assert.Equal(["40", "inf"], report.Rates.Select(r => r.Rate));
@@ -64,7 +64,7 @@ public sealed class ServeBenchEndToEndTests
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("failed: rate inf: 5 × HTTP 404", run.Stderr);
         Assert.Contains("every request failed", run.Stderr);
-        var report = JsonSerializer.Deserialize<ServeBenchReport>(File.ReadAllText(json), BenchEngineCommand.JsonOptions)!;
+        var report = JsonSerializer.Deserialize<ServeBenchReport>(File.ReadAllText(json), BenchmarkJson.Options)!;
         Assert.Equal((0, 5), (report.Rates[0].Completed, report.Rates[0].Failed));
     }
 

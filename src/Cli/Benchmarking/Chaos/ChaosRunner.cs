@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using PdServe.Cli.Benchmarking.Serving;
 using PdServe.Cli.Cluster;
-using PdServe.Cli.Commands;
+using PdServe.Cli.Terminal;
 using Grpc.Core;
 using PdServe.Engine.Tokenization;
 
@@ -35,14 +35,14 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
     public async Task<ChaosReport> RunAsync(CancellationToken cancellationToken)
     {
         string startedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        var upOptions = new UpOptions
+        var clusterOptions = new LocalClusterOptions
         {
             ModelDir = options.ModelDirectory, Prefill = options.Prefill, Decode = options.Decode, Port = options.Port,
             StartupTimeout = options.StartupTimeout,
         };
-        var cluster = new LocalCluster(upOptions, "bench chaos", context.Stderr, context.Stderr);
+        var cluster = new LocalCluster(clusterOptions, "bench chaos", context.Stderr, context.Stderr);
         IReadOnlyList<int> started;
-        Measured measured;
+        ChaosMeasurement measured;
         try
         {
             await cluster.StartAsync(cancellationToken);
@@ -58,10 +58,10 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
         return Report(measured, cluster.Model!.Id, startedAt, left);
     }
 
-    private sealed record Measured(double SaturationRps, double SaturationTokensPerSecond, double OfferedRps, double LoadStart, double LoadEnd,
+    private sealed record ChaosMeasurement(double SaturationRps, double SaturationTokensPerSecond, double OfferedRps, double LoadStart, double LoadEnd,
         IReadOnlyList<string> Killable, double? Retries, double? DrainedAfter, IReadOnlyList<NodeSample> AfterDrain);
 
-    private async Task<Measured> MeasureAsync(LocalCluster cluster, CancellationToken cancellationToken)
+    private async Task<ChaosMeasurement> MeasureAsync(LocalCluster cluster, CancellationToken cancellationToken)
     {
         _clock.Start();
         using var http = new HttpClient(new System.Net.Http.SocketsHttpHandler
@@ -107,7 +107,7 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
 
             _phase = "drain";
             var (drainedAfter, afterDrain) = await DrainAsync(cluster, probe, cancellationToken);
-            return new Measured(saturationRps, saturationTokens, offered, loadStart, endOfLoad, killable,
+            return new ChaosMeasurement(saturationRps, saturationTokens, offered, loadStart, endOfLoad, killable,
                 retriesBefore is { } b && retriesAfter is { } a ? a - b : null, drainedAfter, afterDrain);
         }
         finally
@@ -331,7 +331,7 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
         }
     }
 
-    private ChaosReport Report(Measured measured, string model, string startedAt, IReadOnlyList<int> left)
+    private ChaosReport Report(ChaosMeasurement measured, string model, string startedAt, IReadOnlyList<int> left)
     {
         IReadOnlyList<NodeKill> kills;
         lock (_kills) kills = [.. _kills];

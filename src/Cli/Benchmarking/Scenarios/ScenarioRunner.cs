@@ -1,15 +1,16 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using PdServe.Cli.Benchmarking.Serving;
-using PdServe.Cli.Commands;
+using PdServe.Cli.Cluster;
+using PdServe.Cli.Terminal;
+using PdServe.Engine.Tokenization;
 
 namespace PdServe.Cli.Benchmarking.Scenarios;
 
 /// <summary>
-/// Runs <c>pdserve bench scenarios</c>: for each scenario starts <c>pdserve up</c> as a child process, runs the exact
-/// <c>pdserve bench serve</c> command line against it in this process, stops the cluster; then the wrk cross-check; then
-/// writes the JSON files, the plots and RESULTS-serving.md. A scenario that fails is recorded as failed and the rest go on.
+/// Runs <c>pdserve bench scenarios</c>: for each scenario starts <c>pdserve up</c> as a child process, runs the serving
+/// benchmark its <c>pdserve bench serve</c> command line describes against it in this process (<see cref="ScenarioServe"/>),
+/// stops the cluster; then the wrk cross-check; then writes the JSON files, the plots and RESULTS-serving.md. A scenario
+/// that fails is recorded as failed and the rest go on.
 /// </summary>
 public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context)
 {
@@ -51,8 +52,8 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
     {
         string json = Path.Combine(servingDirectory, $"{scenario.Name}.json");
         var upArguments = scenario.UpArguments(settings.Model, settings.Port);
-        string[] serveArguments = [.. ServeArguments(settings.NumPrompts, settings.Rates, null, stream: true), "--out", json];
-        var run = new ScenarioRun(scenario, "pdserve " + string.Join(' ', upArguments), "pdserve " + string.Join(' ', serveArguments), json);
+        var serve = ScenarioServe.For(settings, settings.NumPrompts, settings.Rates, null, stream: true, json);
+        var run = new ScenarioRun(scenario, "pdserve " + string.Join(' ', upArguments), serve.CommandLine, json);
         if (scenario.LinkMbit is not null)
         {
             try
@@ -65,14 +66,14 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
                 return run with { Skipped = e.Message };
             }
         }
-        context.Stderr.WriteLine($"== {scenario.Name}: {run.UpCommand}");
+        context.Stderr.WriteLine($"== {scenario.Name}: {run.UpCommandLine}");
         try
         {
             using var log = new StreamWriter(Path.Combine(logDirectory, $"{scenario.Name}.log")) { AutoFlush = true };
             using var cluster = await UpCluster.StartAsync(upArguments, log, StartupTimeout, cancellationToken);
             using var stop = cancellationToken.Register(cluster.Dispose);
-            context.Stderr.WriteLine($"== {scenario.Name}: {run.ServeCommand}");
-            return run with { Report = await ServeAsync(serveArguments, json, cancellationToken) };
+            context.Stderr.WriteLine($"== {scenario.Name}: {run.ServeCommandLine}");
+            return run with { Report = await ServeAsync(serve, cancellationToken) };
         }
         catch (CliError e)
         {
@@ -89,7 +90,7 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
         var upArguments = pd.UpArguments(settings.Model, settings.Port);
         string json = Path.Combine(servingDirectory, "cross-check-bench-serve.json");
         // Enough requests to run about as long as wrk does at the pd scenario's throughput.
-        string[] serveArguments = [.. ServeArguments(settings.CrossCheckRequests, [double.PositiveInfinity], settings.CrossCheckConcurrency, stream: false), "--out", json];
+        var serve = ScenarioServe.For(settings, settings.CrossCheckRequests, [double.PositiveInfinity], settings.CrossCheckConcurrency, stream: false, json);
         context.Stderr.WriteLine($"== cross-check: pdserve {string.Join(' ', upArguments)}");
         using var log = new StreamWriter(Path.Combine(logDirectory, "cross-check.log")) { AutoFlush = true };
         using var cluster = await UpCluster.StartAsync(upArguments, log, StartupTimeout, cancellationToken);
@@ -97,44 +98,41 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
         ServeBenchReport report;
         try
         {
-            report = await ServeAsync(serveArguments, json, cancellationToken);
+            report = await ServeAsync(serve, cancellationToken);
         }
         catch (CliError e)
         {
             return (null, e.Message);
         }
-        var tokenizer = Engine.Tokenization.TextTokenizer.Load(settings.Model);
+        var tokenizer = TextTokenizer.Load(settings.Model);
         var prompt = RandomPrompts.Create(tokenizer, settings.InputLength, settings.OutputLength, 0, 1, settings.Seed)[0];
         var wrk = await WrkCrossCheck.RunAsync(new Uri($"http://127.0.0.1:{settings.Port}/"), report.Model, prompt, settings.CrossCheckConcurrency,
             settings.CrossCheckSeconds, Path.Combine(servingDirectory, "wrk-post.lua"), cancellationToken);
         context.Stderr.WriteLine(wrk.WrkSummary);
-        return (new ServingResultsMarkdown.CrossCheck("pdserve " + string.Join(' ', upArguments), "pdserve " + string.Join(' ', serveArguments),
+        return (new ServingResultsMarkdown.CrossCheck("pdserve " + string.Join(' ', upArguments), serve.CommandLine,
             report.Rates[0], wrk, settings.OutputLength), null);
     }
 
-    /// <summary>Runs one bench serve command line in this process and reads back the report it wrote to <paramref name="json"/>.</summary>
-    private async Task<ServeBenchReport> ServeAsync(string[] serveArguments, string json, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one bench serve in this process. A run that fails ends as its command line would (the error as one line on
+    /// stderr, every request failed: exit 1) and the row records that exit code.
+    /// </summary>
+    private async Task<ServeBenchReport> ServeAsync(ScenarioServe serve, CancellationToken cancellationToken)
     {
-        int code = await Program.RunAsync(serveArguments, context, cancellationToken);
-        if (code != ExitCodes.Ok) throw new CliError($"bench serve exited with {code}");
-        return JsonSerializer.Deserialize<ServeBenchReport>(await File.ReadAllTextAsync(json, cancellationToken), BenchEngineCommand.JsonOptions)!;
-    }
-
-    private string[] ServeArguments(int numPrompts, IReadOnlyList<double> rates, int? maxConcurrency, bool stream)
-    {
-        var arguments = new List<string>
+        ServeBenchReport report;
+        try
         {
-            "bench", "serve", "--url", $"http://127.0.0.1:{settings.Port}", "--tokenizer", settings.Model, "--dataset", "random",
-            "--input-len", Text(settings.InputLength), "--output-len", Text(settings.OutputLength), "--num-prompts", Text(numPrompts),
-            "--rate", string.Join(',', rates.Select(ServeBenchOptions.RateLabel)), "--seed", Text(settings.Seed), "--ignore-eos",
-        };
-        if (maxConcurrency is { } c) arguments.AddRange(["--max-concurrency", Text(c)]);
-        if (stream && settings.Goodput is not null) arguments.AddRange(["--goodput", settings.Goodput]);
-        if (!stream) arguments.Add("--no-stream");
-        return [.. arguments];
+            report = await ServeBenchConsole.RunAsync(serve.Options, serve.RecordedCommand, serve.JsonFile, null, context, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            context.Stdout.Flush();
+            throw new CliError($"bench serve exited with {ErrorReporter.Report(e, context.Stderr)}", e);
+        }
+        context.Stdout.Flush();
+        if (report.TotalCompleted == 0) throw new CliError($"bench serve exited with {ExitCodes.Failure}");
+        return report;
     }
-
-    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Slug(string title) =>
         string.Concat(title.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '-')).Trim('-').Replace("--", "-");

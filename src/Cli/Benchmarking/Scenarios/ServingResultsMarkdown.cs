@@ -11,7 +11,7 @@ namespace PdServe.Cli.Benchmarking.Scenarios;
 /// </summary>
 public static class ServingResultsMarkdown
 {
-    public sealed record CrossCheck(string UpCommand, string ServeCommand, RateResult Serve, WrkCrossCheck.Result Wrk, int MaxTokens);
+    public sealed record CrossCheck(string UpCommandLine, string ServeCommandLine, RateResult Serve, WrkCrossCheck.Result Wrk, int MaxTokens);
 
     public static string Render(string command, MachineDescription machine, TimeSpan elapsed, IReadOnlyList<ScenarioRun> runs,
         IReadOnlyDictionary<string, string> plots, CrossCheck? crossCheck, string? crossCheckSkipped)
@@ -77,12 +77,12 @@ public static class ServingResultsMarkdown
         {
             var serve = crossCheck.Serve;
             double wrkTokens = crossCheck.Wrk.WrkRequestsPerSecond * crossCheck.MaxTokens;
-            md.AppendLine($"A non-streaming workload on the `{crossCheck.UpCommand}` cluster, the same prompt length and max_tokens " +
+            md.AppendLine($"A non-streaming workload on the `{crossCheck.UpCommandLine}` cluster, the same prompt length and max_tokens " +
                           "(ignore_eos, so every response has exactly max_tokens tokens), both clients keeping the same number of requests in flight:");
             md.AppendLine();
             md.AppendLine("| client | command | requests | errors | req/s | output tok/s |");
             md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: |");
-            md.AppendLine($"| pdserve bench serve | `{crossCheck.ServeCommand}` | {serve.Completed} | {serve.Failed} | {F(serve.RequestThroughput, "0.00")} | {F(serve.OutputTokenThroughput, "0")} |");
+            md.AppendLine($"| pdserve bench serve | `{crossCheck.ServeCommandLine}` | {serve.Completed} | {serve.Failed} | {F(serve.RequestThroughput, "0.00")} | {F(serve.OutputTokenThroughput, "0")} |");
             md.AppendLine($"| wrk 4.1 (Debian) | `{crossCheck.Wrk.WrkCommand}` | {crossCheck.Wrk.WrkRequests} | {crossCheck.Wrk.WrkErrors} | {F(crossCheck.Wrk.WrkRequestsPerSecond, "0.00")} | {F(wrkTokens, "0")} |");
             md.AppendLine();
             double difference = (serve.RequestThroughput - crossCheck.Wrk.WrkRequestsPerSecond) / crossCheck.Wrk.WrkRequestsPerSecond;
@@ -100,8 +100,8 @@ public static class ServingResultsMarkdown
         foreach (var run in runs)
         {
             md.AppendLine($"# {run.Scenario.Name}");
-            md.AppendLine($"./{run.UpCommand}");
-            md.AppendLine($"./{run.ServeCommand}");
+            md.AppendLine($"./{run.UpCommandLine}");
+            md.AppendLine($"./{run.ServeCommandLine}");
         }
         md.AppendLine("```");
         return md.ToString();

@@ -1,4 +1,5 @@
 using PdServe.Cli.Cluster;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Benchmarking.Scenarios;
 

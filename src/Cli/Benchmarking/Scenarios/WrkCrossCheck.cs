@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using PdServe.Cli.Benchmarking.Serving;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Benchmarking.Scenarios;
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace PdServe.Cli.Benchmarking.Serving;
 
 /// <summary>The validated options of <c>pdserve bench serve</c>.</summary>
@@ -27,5 +29,19 @@ public sealed record ServeBenchOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
     public static string RateLabel(double rate) =>
-        double.IsPositiveInfinity(rate) ? "inf" : rate.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        double.IsPositiveInfinity(rate) ? "inf" : rate.ToString("0.###", CultureInfo.InvariantCulture);
+
+    /// <summary>Parses <c>--rate</c>'s comma-separated request rates: positive numbers, or <c>inf</c>.</summary>
+    public static bool TryParseRates(string text, out IReadOnlyList<double> rates)
+    {
+        var parsed = new List<double>();
+        rates = parsed;
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (part.Equals("inf", StringComparison.OrdinalIgnoreCase)) parsed.Add(double.PositiveInfinity);
+            else if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) && double.IsFinite(rate) && rate > 0) parsed.Add(rate);
+            else return false;
+        }
+        return parsed.Count > 0;
+    }
 }

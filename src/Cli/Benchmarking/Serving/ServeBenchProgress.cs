@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Benchmarking.Serving;
 

@@ -23,4 +23,10 @@ public sealed record ServeBenchReport
 
     public int TotalFailed => Rates.Sum(r => r.Failed);
     public int TotalCompleted => Rates.Sum(r => r.Completed);
+
+    /// <summary>The <see cref="Command"/> of a run with these arguments of <c>pdserve</c>: each quoted as a shell needs it.</summary>
+    public static string CommandOf(IEnumerable<string> arguments) => "pdserve " + string.Join(' ', arguments.Select(Quote));
+
+    private static string Quote(string token) =>
+        token.Length > 0 && token.All(c => char.IsLetterOrDigit(c) || "-_./:,=@+".Contains(c)) ? token : "'" + token.Replace("'", "'\\''") + "'";
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using PdServe.Engine.Tokenization;
+using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Benchmarking.Serving;
 

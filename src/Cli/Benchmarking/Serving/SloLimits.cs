@@ -46,6 +46,21 @@ public sealed record SloLimits(double? TtftMs, double? TpotMs, double? E2elMs)
         return new SloLimits(ttft, tpot, e2el);
     }
 
+    /// <summary>As <see cref="Parse"/>, false instead of an exception.</summary>
+    public static bool TryParse(string text, out SloLimits? limits)
+    {
+        try
+        {
+            limits = Parse(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            limits = null;
+            return false;
+        }
+    }
+
     public override string ToString() => string.Join(',', new[] { ("ttft", TtftMs), ("tpot", TpotMs), ("e2el", E2elMs) }
         .Where(l => l.Item2 is not null).Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Item1}:{l.Item2}")));
 }

@@ -1,0 +1,16 @@
+using PdServe.Engine.Training;
+
+namespace PdServe.Cli.Training;
+
+/// <summary>What <c>pdserve train</c> was asked to do.</summary>
+public sealed record TrainOptions
+{
+    public required string CorpusPath { get; init; }
+    public string? HeldoutPath { get; init; }
+    public required string OutputDirectory { get; init; }
+    public required TrainingOptions Training { get; init; }
+    public int VocabSize { get; init; } = 4096;
+    public double? Minutes { get; init; }
+    public bool Resume { get; init; }
+    public int Threads { get; init; }
+}
