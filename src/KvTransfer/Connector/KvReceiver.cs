@@ -27,9 +27,6 @@ public sealed class KvReceiver
         assembler = new KvAssembler(header, expected.Layers, expected.MaxChunkBytes, expected.PromptTokens);
     }
 
-    /// <summary>Payload bytes received so far.</summary>
-    public long ReceivedBytes => assembler.ReceivedBytes;
-
     public void Accept(KvChunk chunk) => assembler.Accept(chunk);
 
     /// <summary>Verifies the transfer against the trailer and decodes every layer into float32.</summary>

@@ -12,25 +12,21 @@ namespace PdServe.KvTransfer.Connector;
 /// </summary>
 public sealed class KvSender
 {
+    private readonly KvTransferLayout layout;
     private readonly Dictionary<int, IReadOnlyList<int>> keptByLayer;
     private readonly KvChunker chunker;
 
     public KvSender(KvTransferLayout layout, int maxChunkBytes)
     {
-        Layout = layout;
+        this.layout = layout;
         chunker = new KvChunker(maxChunkBytes);
         keptByLayer = layout.Layers.ToDictionary(l => l.Layer, l => l.Positions);
         Accounting = KvByteAccounting.For(layout.PromptTokens, layout.KvHeads, layout.HeadDim, layout.ModelLayers,
             layout.Layers.Select(l => l.Positions.Count).ToArray(), layout.WireDtype);
     }
 
-    public KvTransferLayout Layout { get; }
-
     /// <summary>The bytes this transfer will cost once every layer is sent.</summary>
     public KvByteAccounting Accounting { get; }
-
-    /// <summary>Payload bytes chunked so far.</summary>
-    public long SentBytes => chunker.PayloadBytes;
 
     public KvHeader Header(string requestId, string modelFingerprint, string planFingerprint)
     {
@@ -39,12 +35,12 @@ public sealed class KvSender
             RequestId = requestId,
             ModelFingerprint = modelFingerprint,
             PlanFingerprint = planFingerprint,
-            WireDtype = Layout.WireDtype,
-            PromptTokens = Layout.PromptTokens,
-            KvHeads = Layout.KvHeads,
-            HeadDim = Layout.HeadDim,
+            WireDtype = layout.WireDtype,
+            PromptTokens = layout.PromptTokens,
+            KvHeads = layout.KvHeads,
+            HeadDim = layout.HeadDim,
         };
-        header.Layers.AddRange(Layout.Layers.Select(l => PositionRanges.ForLayer(l.Layer, l.Positions)));
+        header.Layers.AddRange(layout.Layers.Select(l => PositionRanges.ForLayer(l.Layer, l.Positions)));
         return header;
     }
 
@@ -59,13 +55,13 @@ public sealed class KvSender
     {
         if (!keptByLayer.TryGetValue(layer, out IReadOnlyList<int>? kept))
             throw new ArgumentException($"the layout does not send layer {layer}", nameof(layer));
-        var whole = new KvTensorShape(Layout.KvHeads, Layout.PromptTokens, Layout.HeadDim);
+        var whole = new KvTensorShape(layout.KvHeads, layout.PromptTokens, layout.HeadDim);
         if (promptRows.Length != whole.ElementCount)
             throw new ArgumentException($"expected {whole.ElementCount} values for layer {layer} ({whole}), got {promptRows.Length}", nameof(promptRows));
         var shape = whole with { Positions = kept.Count };
-        byte[] encoded = kept.Count == Layout.PromptTokens
-            ? KvWireCodec.Encode(promptRows, shape, Layout.WireDtype)
-            : KvWireCodec.Encode(Gather(promptRows, kept), shape, Layout.WireDtype);
+        byte[] encoded = kept.Count == layout.PromptTokens
+            ? KvWireCodec.Encode(promptRows, shape, layout.WireDtype)
+            : KvWireCodec.Encode(Gather(promptRows, kept), shape, layout.WireDtype);
         return chunker.Chunk(layer, part, encoded);
     }
 
@@ -87,9 +83,9 @@ public sealed class KvSender
     /// <summary>The rows of <paramref name="kept"/> positions, per head, in order.</summary>
     private float[] Gather(ReadOnlySpan<float> promptRows, IReadOnlyList<int> kept)
     {
-        int headDim = Layout.HeadDim, promptTokens = Layout.PromptTokens;
-        var rows = new float[(long)Layout.KvHeads * kept.Count * headDim];
-        for (int head = 0; head < Layout.KvHeads; head++)
+        int headDim = layout.HeadDim, promptTokens = layout.PromptTokens;
+        var rows = new float[(long)layout.KvHeads * kept.Count * headDim];
+        for (int head = 0; head < layout.KvHeads; head++)
         {
             for (int i = 0; i < kept.Count; i++)
             {
