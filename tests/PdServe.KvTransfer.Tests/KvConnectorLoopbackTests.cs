@@ -217,10 +217,9 @@ public class KvConnectorLoopbackTests
     [Fact]
     public void A_layout_outside_the_prompt_or_the_model_is_refused()
     {
-        Assert.Throws<ArgumentException>(() => new KvTransferLayout(10, KvHeads, HeadDim, ModelLayers, WireDtype.Float32, [new KeptLayer(4, [0])]));
-        Assert.Throws<ArgumentException>(() => new KvTransferLayout(10, KvHeads, HeadDim, ModelLayers, WireDtype.Float32, [new KeptLayer(0, [3, 3])]));
-        Assert.Throws<ArgumentException>(() => new KvTransferLayout(10, KvHeads, HeadDim, ModelLayers, WireDtype.Float32, [new KeptLayer(0, [10])]));
-        Assert.Throws<ArgumentException>(() => new KvTransferLayout(10, KvHeads, HeadDim, ModelLayers, WireDtype.Float32,
-            [new KeptLayer(1, [0]), new KeptLayer(0, [0])]));
+        KeptLayer[][] wrong = [[new KeptLayer(4, [0])], [new KeptLayer(0, [3, 3])], [new KeptLayer(0, [10])], [new KeptLayer(0, [])],
+            [new KeptLayer(1, [0]), new KeptLayer(0, [0])]];
+        foreach (KeptLayer[] layers in wrong)
+            Assert.Throws<ArgumentException>(() => Connector.StartSending(new KvTransferLayout(10, KvHeads, HeadDim, ModelLayers, WireDtype.Float32, layers), 1024));
     }
 }

@@ -16,8 +16,10 @@ public sealed class KvSender
     private readonly Dictionary<int, IReadOnlyList<int>> keptByLayer;
     private readonly KvChunker chunker;
 
+    /// <summary>Throws <see cref="ArgumentException"/> for a layout that does not fit its prompt and model.</summary>
     public KvSender(KvTransferLayout layout, int maxChunkBytes)
     {
+        layout.Validate();
         this.layout = layout;
         chunker = new KvChunker(maxChunkBytes);
         keptByLayer = layout.Layers.ToDictionary(l => l.Layer, l => l.Positions);
