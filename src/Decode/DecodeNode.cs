@@ -1,41 +1,29 @@
 using PdServe.Decode.Transfer;
 using PdServe.Engine.Generation;
 using PdServe.Engine.Model;
+using PdServe.KvTransfer.Connector;
 using PdServe.NodeHosting;
+using PdServe.NodeHosting.Mapping;
 
 namespace PdServe.Decode;
 
 /// <summary>
-/// The decode node's state: its model and engine (loaded in the background; /healthz is 503 until then), the KV
-/// budget, the client that pulls KV from prefill nodes, request counts and metrics.
+/// The decode node's state: beyond every node's, its engine, the KV budget, the client that pulls KV from prefill
+/// nodes and the requests it is serving.
 /// </summary>
-public sealed class DecodeNode : IAsyncDisposable
+public sealed class DecodeNode(DecodeNodeOptions options, IKvConnector connector) : ServingNode(options, Stage.Decode)
 {
-    private StageModel? model;
     private InferenceEngine? engine;
     private PrefillClient? prefillClient;
     private int running;
     private int waiting;
 
-    public DecodeNode(DecodeNodeOptions options)
-    {
-        if (options.Threads < 1) throw new ArgumentException($"--threads must be >= 1, got {options.Threads}");
-        if (options.KvBudgetBytes < 1) throw new ArgumentException($"the KV budget must be positive, got {options.KvBudgetBytes} bytes");
-        Options = options;
-        Budget = new KvBudget(options.KvBudgetBytes);
-        TrustedPrefillNodes = new TrustedPrefillNodes(options.TrustedPrefillNodes);
-        Metrics = new NodeMetrics(Path.GetFileName(Path.GetFullPath(options.ModelDirectory).TrimEnd(Path.DirectorySeparatorChar)));
-    }
+    public DecodeNodeOptions Options { get; } = options;
+    public KvBudget Budget { get; } = new(options.KvBudgetBytes);
+    public TrustedPrefillNodes TrustedPrefillNodes { get; } = new(options.TrustedPrefillNodes);
 
-    public DecodeNodeOptions Options { get; }
-    public NodeReadiness Readiness { get; } = new();
-    public NodeMetrics Metrics { get; }
-    public KvBudget Budget { get; }
-    public TrustedPrefillNodes TrustedPrefillNodes { get; }
-
-    internal StageModel Model => model ?? throw new InvalidOperationException("the model is not loaded");
-    internal InferenceEngine Engine => engine ?? throw new InvalidOperationException("the model is not loaded");
-    internal PrefillClient PrefillClient => prefillClient ?? throw new InvalidOperationException("the model is not loaded");
+    internal InferenceEngine Engine => engine ?? throw NotLoaded();
+    internal PrefillClient PrefillClient => prefillClient ?? throw NotLoaded();
 
     /// <summary>Requests streaming tokens.</summary>
     public int Running => Volatile.Read(ref running);
@@ -44,42 +32,35 @@ public sealed class DecodeNode : IAsyncDisposable
     /// <summary>Sequences in the engine's batch.</summary>
     public int RunningSequences => engine?.RunningCount ?? 0;
 
-    public LoadReport Load => new(Running, Waiting, Budget.Usage);
+    public override LoadReport Load => new(Running, Waiting, Budget.Usage);
+
+    /// <summary>The model's vocabulary, the engine's context, and the sample limit capped by the batch (a request's samples share one).</summary>
+    public override RequestLimits Limits => new(Model.Loaded.Model.Config.VocabSize, Engine.MaxContextTokens,
+        Math.Min(Options.MaxSamples, Options.MaxBatchSize));
 
     internal void MarkWaiting(int delta) => Interlocked.Add(ref waiting, delta);
     internal void MarkRunning(int delta) => Interlocked.Add(ref running, delta);
 
-    /// <summary>Loads the decode stage of the model and starts the engine; failures are reported through <see cref="Readiness"/>.</summary>
-    public Task LoadAsync() => Task.Run(() =>
+    protected override ModelLoadOptions LoadOptions => new() { PrefillDtype = Options.PrefillDtype, TwoThreadDecode = Options.Threads >= 2 };
+
+    protected override void Start(StageModel loaded)
     {
-        try
+        engine = new InferenceEngine(loaded.Loaded.Model, loaded.Loaded.EosTokenIds, new EngineOptions
         {
-            model = StageModel.Load(Options.ModelDirectory, Options.PlanPath, Stage.Decode, new ModelLoadOptions
+            MaxBatchSize = Options.MaxBatchSize,
+            MaxContextTokens = Options.MaxContextTokens,
+            PromptKvPolicy = loaded.KvPolicy,
+            TorchThreads = Options.Threads >= 2 ? 2 : 1,
+            StepCompleted = step =>
             {
-                PrefillDtype = Options.PrefillDtype,
-                TwoThreadDecode = Options.Threads >= 2,
-            });
-            engine = new InferenceEngine(model.Loaded.Model, model.Loaded.EosTokenIds, new EngineOptions
-            {
-                MaxBatchSize = Options.MaxBatchSize,
-                MaxContextTokens = Options.MaxContextTokens,
-                PromptKvPolicy = model.KvPolicy,
-                TorchThreads = Options.Threads >= 2 ? 2 : 1,
-                StepCompleted = step =>
-                {
-                    if (step.Kind == EngineStepKind.Decode) Metrics.DecodeStepSeconds.Observe(step.Duration.TotalSeconds);
-                    else Metrics.PrefillSeconds.Observe(step.Duration.TotalSeconds);
-                    Metrics.RunningSequences.Set(step.Sequences);
-                },
-            });
-            prefillClient = new PrefillClient(model, Options, Metrics);
-            Readiness.MarkReady();
-        }
-        catch (Exception error)
-        {
-            Readiness.MarkFailed(error);
-        }
-    });
+                if (step.Kind == EngineStepKind.Decode) Metrics.DecodeStepSeconds.Observe(step.Duration.TotalSeconds);
+                else Metrics.PrefillSeconds.Observe(step.Duration.TotalSeconds);
+                Metrics.RunningSequences.Set(step.Sequences);
+            },
+        });
+        prefillClient = new PrefillClient(loaded, new PrefillPullSettings(Options.TransferTimeout, Options.ChunkBytes, Options.Host.NodeToken),
+            connector, Metrics);
+    }
 
     /// <summary>
     /// KV bytes a request may occupy: per sample, each block's received (or locally kept) prompt entries plus
@@ -99,11 +80,9 @@ public sealed class DecodeNode : IAsyncDisposable
         return bytesPerEntry * (samples * perSample + (received ? prompt : 0));
     }
 
-    public ValueTask DisposeAsync()
+    protected override void Stop()
     {
         prefillClient?.Dispose();
         engine?.Dispose();
-        model?.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -1,27 +1,13 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using PdServe.NodeHosting;
 
 namespace PdServe.Decode;
 
-/// <summary>Builds and starts a decode node: `pdserve decode` runs one, tests run them in-process on 127.0.0.1:0.</summary>
+/// <summary>Starts a decode node (see <see cref="NodeHost"/>).</summary>
 public static class DecodeNodeHost
 {
-    /// <summary>
-    /// Starts listening at once (/healthz answers 503 while the model loads) and loads the model in the background;
-    /// await <see cref="RunningNode.Readiness"/>.Loaded to know it is serving.
-    /// </summary>
-    public static async Task<RunningNode> StartAsync(DecodeNodeOptions options, CancellationToken cancellation = default)
-    {
-        var node = new DecodeNode(options);
-        var listeners = new NodeListeners();
-        WebApplicationBuilder builder = NodeWebHost.CreateBuilder(options.Host, listeners);
-        builder.Services.AddSingleton(node);
-        WebApplication app = builder.Build();
-        app.MapGrpcService<DecodeGrpcService>();
-        NodeWebHost.MapNodeEndpoints(app, node.Readiness, () => node.Load, node.Metrics);
-        RunningNode running = await RunningNode.StartAsync(app, node.Readiness, listeners, node, cancellation);
-        _ = node.LoadAsync();
-        return running;
-    }
+    /// <param name="services">Registers services in place of the node's defaults, e.g. another KV connector.</param>
+    public static Task<RunningNode> StartAsync(DecodeNodeOptions options, Action<IServiceCollection>? services = null,
+        CancellationToken cancellation = default) =>
+        NodeHost.StartAsync<DecodeNode, DecodeGrpcService>(options, container => services?.Invoke(container), cancellation);
 }

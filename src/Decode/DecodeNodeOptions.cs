@@ -1,18 +1,12 @@
 using PdServe.NodeHosting;
-using static TorchSharp.torch;
 
 namespace PdServe.Decode;
 
-/// <summary>How a decode node runs (`pdserve decode`).</summary>
-public sealed record DecodeNodeOptions
+/// <summary>How a decode node runs (`pdserve decode`), beyond what every node is started with.</summary>
+public sealed record DecodeNodeOptions : NodeOptions
 {
-    public required string ModelDirectory { get; init; }
-    /// <summary>Prune plan file; null runs the unpruned model and expects every position in float32.</summary>
-    public string? PlanPath { get; init; }
-    public NodeHostSettings Host { get; init; } = new();
-
-    /// <summary>Torch threads for decode steps (2 or more splits each step over two threads).</summary>
-    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary><see cref="NodeOptions.Threads"/> is the torch threads of decode steps (2 or more split each step over two threads).</summary>
+    public DecodeNodeOptions() => Threads = Environment.ProcessorCount;
 
     /// <summary>
     /// KV bytes the node admits at once: a request reserves, for each sample, its received prompt entries plus room for
@@ -20,7 +14,9 @@ public sealed record DecodeNodeOptions
     /// </summary>
     public long KvBudgetBytes { get; init; } = 1L << 30;
 
+    /// <summary>Sequences decoded together in one step; a request's samples share one batch.</summary>
     public int MaxBatchSize { get; init; } = 16;
+
     public int MaxContextTokens { get; init; } = 2048;
 
     /// <summary>Longest a pull from a prefill node may take, connection to trailer (DEADLINE_EXCEEDED beyond).</summary>
@@ -36,6 +32,9 @@ public sealed record DecodeNodeOptions
     /// </summary>
     public IReadOnlyList<string> TrustedPrefillNodes { get; init; } = [];
 
-    /// <summary>Dtype of local (unified-mode) prompt processing.</summary>
-    public ScalarType PrefillDtype { get; init; } = ScalarType.BFloat16;
+    public override void Validate()
+    {
+        base.Validate();
+        if (KvBudgetBytes < 1) throw new ArgumentException($"the KV budget must be positive, got {KvBudgetBytes} bytes");
+    }
 }

@@ -23,7 +23,7 @@ public sealed class NodeMetrics
         PrefillSeconds = factory.CreateHistogram("pdserve_prefill_seconds", "Time to process one prompt", new HistogramConfiguration { Buckets = SecondsBuckets });
         DecodeStepSeconds = factory.CreateHistogram("pdserve_decode_step_seconds", "Time of one decode step of the running batch", new HistogramConfiguration { Buckets = SecondsBuckets });
         TransferBytes = factory.CreateCounter("pdserve_kv_transfer_bytes_total",
-            "KV payload bytes: full = an unpruned float32 transfer of the layers decode runs, sent = what travelled",
+            "KV payload bytes: full = an unpruned float32 transfer of the prompt (every layer, every position), sent = what travelled",
             new CounterConfiguration { LabelNames = ["kind"] });
         TransferSeconds = factory.CreateHistogram("pdserve_kv_transfer_seconds", "Time from asking for a prompt's KV to holding all of it, verified",
             new HistogramConfiguration { Buckets = SecondsBuckets });

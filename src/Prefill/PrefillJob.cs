@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using PdServe.Engine.Planning;
-using PdServe.Engine.Sampling;
 using PdServe.Contracts;
+using PdServe.Engine.Sampling;
+using PdServe.KvTransfer.Connector;
 
 namespace PdServe.Prefill;
 
@@ -24,16 +24,13 @@ internal sealed class PrefillJob : IDisposable
     private bool disposed;
     private long unwrittenBytes;
 
-    public PrefillJob(IReadOnlyList<int> tokens, SamplingParams sampling, int samples, IReadOnlyList<int> layers,
-        KvPolicy policy, WireDtype wireDtype, int chunkBytes, KvHoldAccount holds, CancellationToken callCancellation)
+    public PrefillJob(IReadOnlyList<int> tokens, SamplingParams sampling, int samples, KvSender sender, KvHoldAccount holds,
+        CancellationToken callCancellation)
     {
         Tokens = tokens;
         Sampling = sampling;
         Samples = samples;
-        Layers = layers;
-        Policy = policy;
-        WireDtype = wireDtype;
-        ChunkBytes = chunkBytes;
+        Sender = sender;
         this.holds = holds;
         cancellation = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);
         // Read once: the worker may still look at it after the call disposed the source.
@@ -43,10 +40,9 @@ internal sealed class PrefillJob : IDisposable
     public IReadOnlyList<int> Tokens { get; }
     public SamplingParams Sampling { get; }
     public int Samples { get; }
-    public IReadOnlyList<int> Layers { get; }
-    public KvPolicy Policy { get; }
-    public WireDtype WireDtype { get; }
-    public int ChunkBytes { get; }
+
+    /// <summary>The sending half of the transfer: which layers and positions, in which dtype and chunks.</summary>
+    public KvSender Sender { get; }
     public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
     public CancellationToken Cancellation { get; }
     public ChannelReader<PrefillEvent> Events => events.Reader;

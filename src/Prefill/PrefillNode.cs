@@ -1,60 +1,37 @@
 using PdServe.Engine.Model;
 using PdServe.NodeHosting;
+using PdServe.NodeHosting.Mapping;
 
 namespace PdServe.Prefill;
 
-/// <summary>
-/// The prefill node's state: its model (loaded in the background; /healthz is 503 until then), its workers, the KV
-/// it holds for readers, and its metrics.
-/// </summary>
-public sealed class PrefillNode : IAsyncDisposable
+/// <summary>The prefill node's state: beyond every node's, its workers and the KV it holds for readers.</summary>
+public sealed class PrefillNode(PrefillNodeOptions options, IPrefillStreamFilter filter) : ServingNode(options, Stage.Prefill)
 {
-    private StageModel? model;
     private PrefillWorkers? workers;
 
-    public PrefillNode(PrefillNodeOptions options)
-    {
-        if (options.Threads < 1) throw new ArgumentException($"--threads must be >= 1, got {options.Threads}");
-        if (options.QueueCapacity < 1) throw new ArgumentException($"the queue capacity must be >= 1, got {options.QueueCapacity}");
-        Options = options;
-        Metrics = new NodeMetrics(Path.GetFileName(Path.GetFullPath(options.ModelDirectory).TrimEnd(Path.DirectorySeparatorChar)));
-    }
-
-    public PrefillNodeOptions Options { get; }
-    public NodeReadiness Readiness { get; } = new();
-    public NodeMetrics Metrics { get; }
+    public PrefillNodeOptions Options { get; } = options;
     public KvHoldAccount Holds { get; } = new();
 
-    internal StageModel Model => model ?? throw new InvalidOperationException("the model is not loaded");
-    internal PrefillWorkers Workers => workers ?? throw new InvalidOperationException("the model is not loaded");
+    internal PrefillWorkers Workers => workers ?? throw NotLoaded();
 
-    public LoadReport Load => workers is { } w
+    public override LoadReport Load => workers is { } w
         ? new LoadReport(w.Running, w.Waiting, Math.Min(1.0, (double)Holds.HeldBytes / Options.KvHoldBudgetBytes))
         : new LoadReport(0, 0, 0);
 
-    /// <summary>Loads the prefill stage of the model and starts the workers; failures are reported through <see cref="Readiness"/>.</summary>
-    public Task LoadAsync() => Task.Run(() =>
+    /// <summary>The model's vocabulary and context, and the configured sample limit.</summary>
+    public override RequestLimits Limits
     {
-        try
+        get
         {
-            model = StageModel.Load(Options.ModelDirectory, Options.PlanPath, Stage.Prefill, new ModelLoadOptions
-            {
-                PrefillDtype = Options.PrefillDtype,
-                TwoThreadDecode = false,
-            });
-            workers = new PrefillWorkers(model, Options.Threads, Options.QueueCapacity, Metrics, Options.TestHooks);
-            Readiness.MarkReady();
+            var config = Model.Loaded.Model.Config;
+            return new RequestLimits(config.VocabSize, config.MaxPositionEmbeddings, Options.MaxSamples);
         }
-        catch (Exception error)
-        {
-            Readiness.MarkFailed(error);
-        }
-    });
-
-    public ValueTask DisposeAsync()
-    {
-        workers?.Dispose();
-        model?.Dispose();
-        return ValueTask.CompletedTask;
     }
+
+    protected override ModelLoadOptions LoadOptions => new() { PrefillDtype = Options.PrefillDtype, TwoThreadDecode = false };
+
+    protected override void Start(StageModel loaded) =>
+        workers = new PrefillWorkers(loaded, Options.Threads, Options.QueueCapacity, Metrics, filter);
+
+    protected override void Stop() => workers?.Dispose();
 }

@@ -1,27 +1,18 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using PdServe.NodeHosting;
 
 namespace PdServe.Prefill;
 
-/// <summary>Builds and starts a prefill node: `pdserve prefill` runs one, tests run them in-process on 127.0.0.1:0.</summary>
+/// <summary>Starts a prefill node (see <see cref="NodeHost"/>).</summary>
 public static class PrefillNodeHost
 {
-    /// <summary>
-    /// Starts listening at once (/healthz answers 503 while the model loads) and loads the model in the background;
-    /// await <see cref="RunningNode.Readiness"/>.Loaded to know it is serving.
-    /// </summary>
-    public static async Task<RunningNode> StartAsync(PrefillNodeOptions options, CancellationToken cancellation = default)
-    {
-        var node = new PrefillNode(options);
-        var listeners = new NodeListeners();
-        WebApplicationBuilder builder = NodeWebHost.CreateBuilder(options.Host, listeners);
-        builder.Services.AddSingleton(node);
-        WebApplication app = builder.Build();
-        app.MapGrpcService<PrefillGrpcService>();
-        NodeWebHost.MapNodeEndpoints(app, node.Readiness, () => node.Load, node.Metrics);
-        RunningNode running = await RunningNode.StartAsync(app, node.Readiness, listeners, node, cancellation);
-        _ = node.LoadAsync();
-        return running;
-    }
+    /// <param name="services">Registers services in place of the node's defaults, e.g. another <see cref="IPrefillStreamFilter"/>.</param>
+    public static Task<RunningNode> StartAsync(PrefillNodeOptions options, Action<IServiceCollection>? services = null,
+        CancellationToken cancellation = default) =>
+        NodeHost.StartAsync<PrefillNode, PrefillGrpcService>(options, container =>
+        {
+            services?.Invoke(container);
+            container.TryAddSingleton<IPrefillStreamFilter, PassThroughStreamFilter>();
+        }, cancellation);
 }

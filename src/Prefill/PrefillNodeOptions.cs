@@ -1,21 +1,16 @@
 using PdServe.NodeHosting;
-using static TorchSharp.torch;
 
 namespace PdServe.Prefill;
 
-/// <summary>How a prefill node runs (`pdserve prefill`).</summary>
-public sealed record PrefillNodeOptions
+/// <summary>How a prefill node runs (`pdserve prefill`), beyond what every node is started with.</summary>
+public sealed record PrefillNodeOptions : NodeOptions
 {
-    public required string ModelDirectory { get; init; }
-    /// <summary>Prune plan file; null runs the unpruned model and sends every position in float32.</summary>
-    public string? PlanPath { get; init; }
-    public NodeHostSettings Host { get; init; } = new();
-
     /// <summary>
-    /// Prompts processed at once, each on its own thread with one torch thread: two prompts on one thread each beat one
-    /// prompt on two threads here (a second torch thread speeds one prefill up only 1.34×, see bench/RESULTS.md).
+    /// <see cref="NodeOptions.Threads"/> is the prompts processed at once, each on its own thread with one torch thread:
+    /// two prompts on one thread each beat one prompt on two threads here (a second torch thread speeds one prefill up
+    /// only 1.34×, see bench/RESULTS.md).
     /// </summary>
-    public int Threads { get; init; } = 1;
+    public PrefillNodeOptions() => Threads = 1;
 
     /// <summary>Prompts accepted but not yet started; beyond this, RESOURCE_EXHAUSTED.</summary>
     public int QueueCapacity { get; init; } = 64;
@@ -29,8 +24,9 @@ public sealed record PrefillNodeOptions
     /// <summary>How long a computed KV waits for its reader before it is dropped and the call aborted.</summary>
     public TimeSpan KvLease { get; init; } = TimeSpan.FromSeconds(30);
 
-    public ScalarType PrefillDtype { get; init; } = ScalarType.BFloat16;
-
-    /// <summary>Failure injection for tests; never set in production.</summary>
-    public PrefillTestHooks? TestHooks { get; init; }
+    public override void Validate()
+    {
+        base.Validate();
+        if (QueueCapacity < 1) throw new ArgumentException($"the queue capacity must be >= 1, got {QueueCapacity}");
+    }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using PdServe.Engine.Sampling;
-using PdServe.KvTransfer.Accounting;
 using PdServe.Contracts;
-using PdServe.KvTransfer.Wire;
+using PdServe.Engine.Sampling;
+using PdServe.KvTransfer.Connector;
 using PdServe.NodeHosting;
+using PdServe.NodeHosting.Mapping;
 using static TorchSharp.torch;
 
 namespace PdServe.Prefill;
@@ -20,15 +20,15 @@ internal sealed class PrefillWorkers : IDisposable
     private readonly Thread[] threads;
     private readonly StageModel model;
     private readonly NodeMetrics metrics;
-    private readonly PrefillTestHooks? hooks;
+    private readonly IPrefillStreamFilter filter;
     private int running;
     private int waiting;
 
-    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics, PrefillTestHooks? hooks)
+    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics, IPrefillStreamFilter filter)
     {
         this.model = model;
         this.metrics = metrics;
-        this.hooks = hooks;
+        this.filter = filter;
         queue = Channel.CreateBounded<PrefillJob>(new BoundedChannelOptions(queueCapacity) { FullMode = BoundedChannelFullMode.Wait });
         threads = Enumerable.Range(0, threadCount)
             .Select(i => new Thread(Work) { IsBackground = true, Name = $"pdserve-prefill-{i}" })
@@ -75,43 +75,24 @@ internal sealed class PrefillWorkers : IDisposable
         job.Cancellation.ThrowIfCancellationRequested();
         double queueSeconds = Stopwatch.GetElapsedTime(job.EnqueuedAt).TotalSeconds;
         long started = Stopwatch.GetTimestamp();
-        int promptLength = job.Tokens.Count;
-        var sent = job.Layers.ToHashSet();
-        var chunker = new KvChunker(job.ChunkBytes);
+        KvSender sender = job.Sender;
         using Tensor logits = model.Loaded.Model.Prefill(job.Tokens, cache: null, slot: 0, onBlockKv: (block, keys, values) =>
         {
             // Stops the computation between blocks once nobody will read the result.
             job.Cancellation.ThrowIfCancellationRequested();
-            if (!sent.Contains(block)) return;
-            hooks?.BeforeLayerEncoded?.Invoke(block, job.Cancellation);
-            IReadOnlyList<int> kept = job.Policy.KeptPositions(block, promptLength);
-            foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Keys, LayerKvEncoding.Encode(keys, kept, job.WireDtype))) job.Emit(chunk);
-            foreach (KvChunk chunk in chunker.Chunk(block, KvPart.Values, LayerKvEncoding.Encode(values, kept, job.WireDtype))) job.Emit(chunk);
+            if (!sender.Sends(block)) return;
+            filter.BeforeLayerEncoded(block, job.Cancellation);
+            foreach (KvChunk chunk in KvSendAdapter.Encode(sender, block, KvPart.Keys, keys)) job.Emit(chunk);
+            foreach (KvChunk chunk in KvSendAdapter.Encode(sender, block, KvPart.Values, values)) job.Emit(chunk);
         });
         SampledToken[] first = SampleFirstTokens(logits, job);
         double prefillSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         metrics.PrefillSeconds.Observe(prefillSeconds);
 
-        var config = model.Loaded.Model.Config;
-        var accounting = KvByteAccounting.For(promptLength, config.NumKvHeads, config.HeadDim,
-            job.Layers.Select(layer => job.Policy.KeptCount(layer, promptLength)).ToArray(), job.WireDtype);
-        if (accounting.Sent != chunker.PayloadBytes)
-            throw new InvalidOperationException($"sent {chunker.PayloadBytes} KV bytes, the accounting says {accounting.Sent}");
-        var trailer = new KvTrailer
-        {
-            QueueSeconds = queueSeconds,
-            PrefillSeconds = prefillSeconds,
-            BytesFull = accounting.Full,
-            BytesPrunedFloat32 = accounting.PrunedFloat32,
-            BytesSent = accounting.Sent,
-        };
-        trailer.ChunkChecksums.AddRange(chunker.Checksums);
-        for (int i = 0; i < first.Length; i++)
-        {
-            var token = new FirstToken { SampleIndex = i, TokenId = first[i].TokenId, Logprob = first[i].Logprob };
-            token.TopLogprobs.AddRange(first[i].TopLogprobs.Select(t => new Contracts.TokenLogprob { TokenId = t.TokenId, Logprob = t.Logprob }));
-            trailer.FirstTokens.Add(token);
-        }
+        KvTrailer trailer = sender.Trailer();
+        trailer.QueueSeconds = queueSeconds;
+        trailer.PrefillSeconds = prefillSeconds;
+        trailer.FirstTokens.AddRange(first.Select((token, sample) => TokenMapping.ToFirstToken(sample, token)));
         job.Finish(trailer);
     }
 

@@ -1,9 +1,8 @@
-using PdServe.Prefill;
 
 namespace PdServe.Nodes.Tests;
 
 /// <summary>
-/// Prefill test hooks that hold a stream just before chunk <c>chunk</c> — what a stalled node or a saturated link would
+/// Stream faults that hold a stream just before chunk <c>chunk</c> — what a stalled node or a saturated link would
 /// do mid-transfer — until <see cref="Release"/> (never, if not called) or until the call is cancelled.
 /// <see cref="Reached"/> completes when a stream is held there. With <c>firstStreamOnly</c>, later streams pass.
 /// </summary>
@@ -17,7 +16,7 @@ public sealed class ChunkStall(int chunk, bool firstStreamOnly = false)
 
     public void Release() => released.TrySetResult();
 
-    public PrefillTestHooks Hooks => new()
+    public StreamFaults Faults => new()
     {
         BeforeChunk = async (sequence, cancellation) =>
         {

@@ -4,7 +4,6 @@ using Grpc.Core;
 using PdServe.KvTransfer;
 using PdServe.Contracts;
 using PdServe.NodeHosting;
-using PdServe.Prefill;
 using PdServe.TestSupport;
 
 namespace PdServe.Nodes.Tests;
@@ -20,13 +19,13 @@ public sealed class FaultIsolationTests : IDisposable
 
     public void Dispose() => model.Dispose();
 
-    private Task<GatewayChain> StartChainAsync(int prefillNodes = 1, int decodeNodes = 1, PrefillTestHooks? hooks = null) =>
+    private Task<GatewayChain> StartChainAsync(int prefillNodes = 1, int decodeNodes = 1, StreamFaults? faults = null) =>
         GatewayChain.StartAsync(model.Path,
-            [.. Enumerable.Range(0, prefillNodes).Select(i => NodePair.PrefillOptions(model.Path) with { TestHooks = i == 0 ? hooks : null })],
+            [.. Enumerable.Range(0, prefillNodes).Select(_ => NodePair.PrefillOptions(model.Path))],
             [.. Enumerable.Range(0, decodeNodes).Select(_ => NodePair.DecodeOptions(model.Path) with
             {
                 Host = NodePair.Quiet with { ShutdownTimeout = TimeSpan.FromSeconds(60) },
-            })]);
+            })], faults);
 
     private static Dictionary<string, object> Completion(object prompt, double temperature = 0, int maxTokens = 4) => new()
     {
@@ -96,7 +95,7 @@ public sealed class FaultIsolationTests : IDisposable
     public async Task A_prefill_node_that_dies_mid_transfer_is_blamed_and_the_gateway_retries_on_another()
     {
         var stall = new ChunkStall(chunk: 2);
-        await using GatewayChain chain = await StartChainAsync(prefillNodes: 2, hooks: stall.Hooks);
+        await using GatewayChain chain = await StartChainAsync(prefillNodes: 2, faults: stall.Faults);
         int[] prompt = TinyModels.RandomTokens(80, model.Config.VocabSize, seed: 3).Select(t => t == Poison ? Poison + 1 : t).ToArray();
 
         // gRPC level: the decode node blames its prefill node.
@@ -140,7 +139,7 @@ public sealed class FaultIsolationTests : IDisposable
     {
         // Only the first transfer stalls: it is the call in flight while its decode node stops.
         var stall = new ChunkStall(chunk: 1, firstStreamOnly: true);
-        await using GatewayChain chain = await StartChainAsync(decodeNodes: 2, hooks: stall.Hooks);
+        await using GatewayChain chain = await StartChainAsync(decodeNodes: 2, faults: stall.Faults);
         int[] prompt = TinyModels.RandomTokens(40, model.Config.VocabSize, seed: 4).Select(t => t == Poison ? Poison + 1 : t).ToArray();
         string prefillAddress = NodePair.AddressOf(chain.Prefill[0]);
         using var stopping = new DecodeTestClient(chain.Decode[0].Address);

@@ -33,13 +33,14 @@ public sealed class GatewayChain : IAsyncDisposable
     public HttpClient Http { get; }
 
     public static async Task<GatewayChain> StartAsync(string model, IReadOnlyList<PrefillNodeOptions> prefillOptions,
-        IReadOnlyList<DecodeNodeOptions> decodeOptions)
+        IReadOnlyList<DecodeNodeOptions> decodeOptions, IPrefillStreamFilter? firstPrefillFilter = null)
     {
         var prefill = new List<RunningNode>();
         var decode = new List<RunningNode>();
         try
         {
-            foreach (PrefillNodeOptions options in prefillOptions) prefill.Add(await PrefillNodeHost.StartAsync(options));
+            foreach (PrefillNodeOptions options in prefillOptions)
+                prefill.Add(await NodePair.StartPrefillAsync(options, prefill.Count == 0 ? firstPrefillFilter : null));
             foreach (DecodeNodeOptions options in decodeOptions)
                 decode.Add(await DecodeNodeHost.StartAsync(NodePair.Trusting(options, [.. prefill])));
             await Task.WhenAll(prefill.Concat(decode).Select(n => n.Readiness.Loaded));

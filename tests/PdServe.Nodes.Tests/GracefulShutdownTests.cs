@@ -1,4 +1,3 @@
-using PdServe.Prefill;
 using PdServe.TestSupport;
 
 namespace PdServe.Nodes.Tests;
@@ -14,7 +13,7 @@ public sealed class GracefulShutdownTests : IDisposable
     public async Task Stopping_a_prefill_node_finishes_its_in_flight_transfer()
     {
         var stall = new ChunkStall(chunk: 1);
-        await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path) with { TestHooks = stall.Hooks }, NodePair.DecodeOptions(model.Path));
+        await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path), NodePair.DecodeOptions(model.Path), stall.Faults);
         int[] prompt = TinyModels.RandomTokens(40, model.Config.VocabSize, seed: 4);
         Task<GenerateResult> call = nodes.Client.GenerateAsync(DecodeTestClient.Greedy(prompt, 4, nodes.PrefillAddress));
         await stall.Reached.WaitAsync(TimeSpan.FromSeconds(30));

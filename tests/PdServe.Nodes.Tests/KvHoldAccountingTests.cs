@@ -1,6 +1,5 @@
 using Grpc.Core;
 using PdServe.Contracts;
-using PdServe.Prefill;
 using PdServe.TestSupport;
 
 namespace PdServe.Nodes.Tests;
@@ -19,17 +18,16 @@ public sealed class KvHoldAccountingTests : IDisposable
         // layer into a job that is already disposed: exactly the window in which bytes used to stay held forever.
         using var inLayer = new SemaphoreSlim(0);
         using var release = new ManualResetEventSlim();
-        var hooks = new PrefillTestHooks
+        var faults = new StreamFaults
         {
-            BeforeLayerEncoded = (layer, _) =>
+            BeforeLayer = (layer, _) =>
             {
                 if (layer != 2) return;
                 inLayer.Release();
                 release.Wait(TimeSpan.FromSeconds(60));
             },
         };
-        await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path) with { TestHooks = hooks },
-            NodePair.DecodeOptions(model.Path));
+        await using NodePair nodes = await NodePair.StartAsync(NodePair.PrefillOptions(model.Path), NodePair.DecodeOptions(model.Path), faults);
         try
         {
             int[] prompt = TinyModels.RandomTokens(60, model.Config.VocabSize, seed: 11);

@@ -75,4 +75,13 @@ public sealed class NodeEndpointTests : IDisposable
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Equal("model failed to load\n", await health.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Options_out_of_range_are_refused_with_their_message_before_the_node_listens()
+    {
+        var prefill = await Assert.ThrowsAsync<ArgumentException>(() => Prefill.PrefillNodeHost.StartAsync(NodePair.PrefillOptions(model.Path) with { Threads = 0 }));
+        Assert.Equal("--threads must be >= 1, got 0", prefill.Message);
+        var decode = await Assert.ThrowsAsync<ArgumentException>(() => DecodeNodeHost.StartAsync(NodePair.DecodeOptions(model.Path) with { KvBudgetBytes = 0 }));
+        Assert.Equal("the KV budget must be positive, got 0 bytes", decode.Message);
+    }
 }

@@ -31,10 +31,14 @@ public sealed class NodePair : IAsyncDisposable
     public static DecodeNodeOptions DecodeOptions(string model, string? plan = null) =>
         new() { ModelDirectory = model, PlanPath = plan, Host = Quiet, Threads = 1, MaxContextTokens = 256, TransferTimeout = TimeSpan.FromSeconds(20) };
 
-    /// <summary>Starts both; the decode node trusts the prefill node (and whatever <paramref name="decodeOptions"/> trusts).</summary>
-    public static async Task<NodePair> StartAsync(PrefillNodeOptions prefillOptions, DecodeNodeOptions decodeOptions)
+    /// <summary>
+    /// Starts both; the decode node trusts the prefill node (and whatever <paramref name="decodeOptions"/> trusts), the
+    /// prefill node streams through <paramref name="filter"/>.
+    /// </summary>
+    public static async Task<NodePair> StartAsync(PrefillNodeOptions prefillOptions, DecodeNodeOptions decodeOptions,
+        IPrefillStreamFilter? filter = null)
     {
-        RunningNode prefill = await PrefillNodeHost.StartAsync(prefillOptions);
+        RunningNode prefill = await StartPrefillAsync(prefillOptions, filter);
         try
         {
             RunningNode decode = await DecodeNodeHost.StartAsync(Trusting(decodeOptions, prefill));
@@ -47,6 +51,10 @@ public sealed class NodePair : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>A prefill node whose stream runs through <paramref name="filter"/> (none: the node's own pass-through).</summary>
+    public static Task<RunningNode> StartPrefillAsync(PrefillNodeOptions options, IPrefillStreamFilter? filter = null) =>
+        PrefillNodeHost.StartAsync(options, filter is null ? null : services => services.AddSingleton(filter));
 
     /// <summary><paramref name="options"/> with <paramref name="prefill"/>'s address among the trusted prefill nodes.</summary>
     public static DecodeNodeOptions Trusting(DecodeNodeOptions options, params RunningNode[] prefill) =>

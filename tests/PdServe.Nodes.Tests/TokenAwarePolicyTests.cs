@@ -3,6 +3,7 @@ using PdServe.Engine.Generation;
 using PdServe.Engine.Model;
 using PdServe.Engine.Planning;
 using PdServe.Engine.Sampling;
+using PdServe.Pruning.KvSelection;
 using PdServe.TestSupport;
 
 namespace PdServe.Nodes.Tests;
@@ -66,7 +67,8 @@ public sealed class TokenAwarePolicyTests : IDisposable
         int[] prompt = TinyModels.RandomTokens(length, model.Config.VocabSize, seed: 9);
         GenerateResult pd = await nodes.Client.GenerateAsync(DecodeTestClient.Greedy(prompt, 6, nodes.PrefillAddress));
 
-        long full = 3 * Layer(length);
+        // Full is every layer of the model, skipped block included: the saving from not sending block 2 counts.
+        long full = 4 * Layer(length);
         long prunedFloat32 = Layer(length) + 2 * Layer(5);
         long scales = 3 * 2 * (2 * 16) * 4; // 3 layers × (keys, values) × channels × float32
         Assert.Equal(full, pd.Summary.KvBytesFull);
@@ -76,5 +78,21 @@ public sealed class TokenAwarePolicyTests : IDisposable
         var metrics = nodes.DecodeState.Metrics.TransferBytes;
         Assert.Equal(full, metrics.WithLabels("full").Value);
         Assert.Equal(pd.Summary.KvBytesSent, metrics.WithLabels("sent").Value);
+    }
+
+    [Fact]
+    public async Task Full_means_what_the_prune_reports_bytes_ratio_means()
+    {
+        // The prune report's ratio (by formula) and the nodes' accounting share one "full": every layer of the model,
+        // every prompt position, float32 — so a float32 plan's full ÷ sent is that ratio, skipped blocks included.
+        string plan = model.WritePlan("ratio", decodeSkip: [2], selectedLayers: [1, 3], first: 2, last: 3);
+        await using NodePair nodes = await NodePair.StartAsync(model.Path, plan);
+        const int length = 60;
+        int[] prompt = TinyModels.RandomTokens(length, model.Config.VocabSize, seed: 12);
+        GenerateResult pd = await nodes.Client.GenerateAsync(DecodeTestClient.Greedy(prompt, 2, nodes.PrefillAddress));
+
+        PrunePlan loaded = PrunePlan.Load(plan);
+        Assert.Equal(KvBytes.Ratio(model.Config.NumLayers, loaded.DecodeSkipSet, loaded.KvPolicy, length),
+            (double)pd.Summary.KvBytesFull / pd.Summary.KvBytesSent, 12);
     }
 }

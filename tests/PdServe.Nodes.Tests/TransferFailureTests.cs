@@ -2,7 +2,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using PdServe.KvTransfer;
 using PdServe.Contracts;
-using PdServe.Prefill;
 using PdServe.TestSupport;
 
 namespace PdServe.Nodes.Tests;
@@ -44,7 +43,7 @@ public sealed class TransferFailureTests : IDisposable
     [Fact]
     public async Task A_corrupted_chunk_fails_the_request_with_data_loss()
     {
-        var hooks = new PrefillTestHooks
+        var faults = new StreamFaults
         {
             AlterChunk = chunk =>
             {
@@ -57,7 +56,7 @@ public sealed class TransferFailureTests : IDisposable
             },
         };
         await using NodePair nodes = await NodePair.StartAsync(
-            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path));
+            NodePair.PrefillOptions(model.Path), NodePair.DecodeOptions(model.Path), faults);
         RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
         Faults.AssertFault(error, StatusCode.DataLoss, FaultSide.Peer);
         Assert.Contains("chunk 3 is corrupt", error.Status.Detail);
@@ -73,7 +72,7 @@ public sealed class TransferFailureTests : IDisposable
     [InlineData("unknown_part")]
     public async Task A_stream_that_breaks_the_protocol_is_data_loss_blamed_on_the_prefill_node(string breakage)
     {
-        var hooks = new PrefillTestHooks
+        var faults = new StreamFaults
         {
             AlterHeader = header =>
             {
@@ -101,7 +100,7 @@ public sealed class TransferFailureTests : IDisposable
             },
         };
         await using NodePair nodes = await NodePair.StartAsync(
-            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks }, NodePair.DecodeOptions(model.Path) with { ChunkBytes = 4096 });
+            NodePair.PrefillOptions(model.Path), NodePair.DecodeOptions(model.Path) with { ChunkBytes = 4096 }, faults);
         RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
         Faults.AssertFault(error, StatusCode.DataLoss, FaultSide.Peer);
         await AssertIdleAtOnce(nodes);
@@ -114,7 +113,7 @@ public sealed class TransferFailureTests : IDisposable
     {
         var stall = new ChunkStall(chunk: 2);
         await using NodePair nodes = await NodePair.StartAsync(
-            NodePair.PrefillOptions(model.Path) with { TestHooks = stall.Hooks }, NodePair.DecodeOptions(model.Path));
+            NodePair.PrefillOptions(model.Path), NodePair.DecodeOptions(model.Path), stall.Faults);
         Task<GenerateResult> call = nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress));
         await stall.Reached.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(nodes.DecodeState.Budget.ReservedBytes > 0);
@@ -132,10 +131,10 @@ public sealed class TransferFailureTests : IDisposable
     [Fact]
     public async Task A_stalled_prefill_node_fails_the_request_with_deadline_exceeded_and_both_nodes_let_go()
     {
-        var hooks = new PrefillTestHooks { BeforeChunk = (_, cancellation) => Task.Delay(Timeout.Infinite, cancellation) };
+        var faults = new StreamFaults { BeforeChunk = (_, cancellation) => Task.Delay(Timeout.Infinite, cancellation) };
         await using NodePair nodes = await NodePair.StartAsync(
-            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks },
-            NodePair.DecodeOptions(model.Path) with { TransferTimeout = TimeSpan.FromSeconds(1) });
+            NodePair.PrefillOptions(model.Path),
+            NodePair.DecodeOptions(model.Path) with { TransferTimeout = TimeSpan.FromSeconds(1) }, faults);
         var started = System.Diagnostics.Stopwatch.StartNew();
         RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
         Faults.AssertFault(error, StatusCode.DeadlineExceeded, FaultSide.Peer);
@@ -146,10 +145,10 @@ public sealed class TransferFailureTests : IDisposable
     [Fact]
     public async Task Kv_not_read_within_its_lease_is_dropped_by_the_prefill_node()
     {
-        var hooks = new PrefillTestHooks { BeforeChunk = (_, cancellation) => Task.Delay(Timeout.Infinite, cancellation) };
+        var faults = new StreamFaults { BeforeChunk = (_, cancellation) => Task.Delay(Timeout.Infinite, cancellation) };
         await using NodePair nodes = await NodePair.StartAsync(
-            NodePair.PrefillOptions(model.Path) with { TestHooks = hooks, KvLease = TimeSpan.FromMilliseconds(300) },
-            NodePair.DecodeOptions(model.Path));
+            NodePair.PrefillOptions(model.Path) with { KvLease = TimeSpan.FromMilliseconds(300) },
+            NodePair.DecodeOptions(model.Path), faults);
         RpcException error = await Fails(nodes.Client.GenerateAsync(DecodeTestClient.Greedy(Prompt(), 5, nodes.PrefillAddress)));
         Faults.AssertFault(error, StatusCode.Unavailable, FaultSide.Peer);
         Assert.Contains("lease", error.Status.Detail);

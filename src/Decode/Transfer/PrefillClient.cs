@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
-using PdServe.Engine.Generation;
+using PdServe.Contracts;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer;
-using PdServe.Contracts;
+using PdServe.KvTransfer.Connector;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting;
-using static TorchSharp.torch;
+using PdServe.NodeHosting.Mapping;
 
 namespace PdServe.Decode.Transfer;
 
@@ -19,20 +19,34 @@ namespace PdServe.Decode.Transfer;
 /// node's verdict that the request is at fault stays the request's (without the prefill node's address); everything
 /// else the prefill node or the way to it did is the peer's, its message naming the prefill node.
 /// </summary>
-public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, NodeMetrics metrics) : IDisposable
+public sealed class PrefillClient : IDisposable
 {
     /// <summary>Channels kept open at once; a DNS entry of many pods cannot make the node hold more.</summary>
     public const int MaxChannels = 64;
 
-    private readonly PrefillChannels channels = new(MaxChannels, options.TransferTimeout, CreateChannel);
+    private readonly StageModel model;
+    private readonly PrefillPullSettings settings;
+    private readonly IKvConnector connector;
+    private readonly NodeMetrics metrics;
+    private readonly PrefillChannels channels;
 
-    public async Task<PulledPrompt> PullAsync(GenerateRequest request, SamplingParams sampling, CancellationToken cancellation)
+    public PrefillClient(StageModel model, PrefillPullSettings settings, IKvConnector connector, NodeMetrics metrics)
+    {
+        this.model = model;
+        this.settings = settings;
+        this.connector = connector;
+        this.metrics = metrics;
+        channels = new PrefillChannels(MaxChannels, settings.TransferTimeout, CreateChannel);
+    }
+
+    /// <summary>The KV of <paramref name="request"/>'s prompt and the first token of each of its <paramref name="samples"/>, drawn with <paramref name="sampling"/>.</summary>
+    public async Task<PulledPrompt> PullAsync(GenerateRequest request, SamplingParams sampling, int samples, CancellationToken cancellation)
     {
         string address = request.PrefillAddress;
         long started = Stopwatch.GetTimestamp();
         try
         {
-            PulledPrompt pulled = await Pull(address, request, sampling, started, cancellation);
+            PulledPrompt pulled = await Pull(address, request, sampling, samples, started, cancellation);
             metrics.CountTransfer(pulled.Trailer.BytesFull, pulled.Trailer.BytesSent);
             metrics.TransferSeconds.Observe(pulled.TransferSeconds);
             return pulled;
@@ -51,102 +65,50 @@ public sealed class PrefillClient(StageModel model, DecodeNodeOptions options, N
         }
     }
 
-    private async Task<PulledPrompt> Pull(string address, GenerateRequest request, SamplingParams sampling, long started,
+    private async Task<PulledPrompt> Pull(string address, GenerateRequest request, SamplingParams sampling, int samples, long started,
         CancellationToken cancellation)
     {
         var client = new PrefillService.PrefillServiceClient(channels.For(new Uri(address)));
+        IReadOnlyList<int> layers = model.Loaded.Model.Plan.RunBlocks;
         var prefillRequest = new PrefillRequest
         {
             RequestId = request.RequestId,
-            Sampling = request.Sampling?.Clone() ?? new SamplingOptions(),
-            N = request.N,
+            Sampling = SamplingMapping.ToWire(sampling),
+            N = samples,
             ModelFingerprint = model.ModelFingerprint,
             PlanFingerprint = model.PlanFingerprint,
-            MaxChunkBytes = options.ChunkBytes,
+            MaxChunkBytes = settings.ChunkBytes,
         };
         prefillRequest.PromptTokenIds.AddRange(request.PromptTokenIds);
-        prefillRequest.Layers.AddRange(model.Loaded.Model.Plan.RunBlocks);
-        if (sampling.Seed is { } seed) prefillRequest.Sampling.Seed = seed;
+        prefillRequest.Layers.AddRange(layers);
 
-        Metadata? headers = options.Host.NodeToken is { } token ? new Metadata { { NodeToken.Header, token } } : null;
+        Metadata? headers = settings.NodeToken is { } token ? new Metadata { { NodeToken.Header, token } } : null;
         using AsyncServerStreamingCall<PrefillEvent> call = client.Prefill(prefillRequest, headers,
-            deadline: DateTime.UtcNow + options.TransferTimeout, cancellationToken: cancellation);
+            deadline: DateTime.UtcNow + settings.TransferTimeout, cancellationToken: cancellation);
         IAsyncStreamReader<PrefillEvent> stream = call.ResponseStream;
         if (!await stream.MoveNext(cancellation) || stream.Current.Header is not { } header)
             throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended before the KV header"));
-        CheckCompatible(header);
-        var assembler = new KvAssembler(header, model.Loaded.Model.Plan.RunBlocks, MessageLimits.ChunkBytes(options.ChunkBytes),
-            expectedPromptTokens: request.PromptTokenIds.Count);
+        var config = model.Loaded.Model.Config;
+        KvReceiver receiver = connector.StartReceiving(header, new ExpectedKv(model.ModelFingerprint, model.PlanFingerprint,
+            config.NumKvHeads, config.HeadDim, layers, request.PromptTokenIds.Count, samples, config.VocabSize,
+            MessageLimits.ChunkBytes(settings.ChunkBytes)));
         while (await stream.MoveNext(cancellation))
         {
             PrefillEvent item = stream.Current;
             if (item.Chunk is { } chunk)
             {
-                assembler.Accept(chunk);
+                receiver.Accept(chunk);
                 continue;
             }
             if (item.Trailer is not { } trailer)
                 throw new KvTransferException(KvTransferFailure.Protocol, "a second header arrived");
-            CheckFirstTokens(trailer, request.N);
-            IReadOnlyList<ReceivedLayerKv> layers = assembler.Complete(trailer);
+            ReceivedKv received = receiver.Complete(trailer);
             // Read on to the status: the prefill node's call ends as it succeeded, not cut off by this one's disposal.
             if (await stream.MoveNext(cancellation))
                 throw new KvTransferException(KvTransferFailure.Protocol, "an event arrived after the trailer");
-            return new PulledPrompt(ToPrompt(layers, trailer), trailer, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return new PulledPrompt(KvReceiveAdapter.ToPrompt(received), trailer, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended before the KV trailer"));
-    }
-
-    private void CheckCompatible(KvHeader header)
-    {
-        if (!string.Equals(header.ModelFingerprint, model.ModelFingerprint, StringComparison.OrdinalIgnoreCase))
-            throw new KvTransferException(KvTransferFailure.Incompatible, "weights differ from this decode node's");
-        if (!string.Equals(header.PlanFingerprint, model.PlanFingerprint, StringComparison.OrdinalIgnoreCase))
-            throw new KvTransferException(KvTransferFailure.Incompatible, "plan differs from this decode node's");
-        var config = model.Loaded.Model.Config;
-        if (header.KvHeads != config.NumKvHeads || header.HeadDim != config.HeadDim)
-            throw new KvTransferException(KvTransferFailure.Incompatible,
-                $"KV shape [{header.KvHeads} heads × {header.HeadDim}] differs from this model's [{config.NumKvHeads} × {config.HeadDim}]");
-    }
-
-    /// <summary>One first token per sample, each a token of this model: the engine must never see the sender's mistakes.</summary>
-    private void CheckFirstTokens(KvTrailer trailer, int samples)
-    {
-        int vocabSize = model.Loaded.Model.Config.VocabSize;
-        var indices = trailer.FirstTokens.Select(t => t.SampleIndex).Order().ToArray();
-        if (!indices.SequenceEqual(Enumerable.Range(0, samples)))
-            throw new KvTransferException(KvTransferFailure.Protocol,
-                $"first tokens for samples [{string.Join(',', indices)}] of a request for {samples}");
-        foreach (FirstToken token in trailer.FirstTokens)
-        {
-            if (token.TokenId < 0 || token.TokenId >= vocabSize || token.TopLogprobs.Any(t => t.TokenId < 0 || t.TokenId >= vocabSize))
-                throw new KvTransferException(KvTransferFailure.Protocol, $"sample {token.SampleIndex}'s first token is outside the vocabulary [0, {vocabSize})");
-        }
-    }
-
-    private static PrefilledPrompt ToPrompt(IReadOnlyList<ReceivedLayerKv> layers, KvTrailer trailer)
-    {
-        var blocks = new Dictionary<int, (Tensor, Tensor)>();
-        try
-        {
-            foreach (ReceivedLayerKv layer in layers)
-            {
-                long[] shape = [layer.Shape.KvHeads, layer.Shape.Positions, layer.Shape.HeadDim];
-                blocks[layer.Layer] = (tensor(layer.Keys, shape), tensor(layer.Values, shape));
-            }
-        }
-        catch
-        {
-            foreach ((Tensor keys, Tensor values) in blocks.Values)
-            {
-                keys.Dispose();
-                values.Dispose();
-            }
-            throw;
-        }
-        SampledToken[] first = trailer.FirstTokens.OrderBy(t => t.SampleIndex).Select(t => new SampledToken(t.TokenId, t.Logprob,
-            t.TopLogprobs.Select(a => new Engine.Sampling.TokenLogprob(a.TokenId, a.Logprob)).ToArray())).ToArray();
-        return new PrefilledPrompt(blocks, first);
     }
 
     /// <summary>

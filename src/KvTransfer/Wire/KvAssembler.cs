@@ -14,12 +14,14 @@ public sealed class KvAssembler
 {
     private readonly Dictionary<(int Layer, KvPart Part), Received> tensors = new();
     private readonly List<ulong> checksums = [];
+    private readonly KvHeader header;
+    private readonly int maxChunkBytes;
 
     /// <param name="expectedPromptTokens">The prompt length of the request the transfer answers, which the header must state.</param>
     public KvAssembler(KvHeader header, IReadOnlyList<int> expectedLayers, int maxChunkBytes, int? expectedPromptTokens = null)
     {
-        Header = header;
-        MaxChunkBytes = maxChunkBytes;
+        this.header = header;
+        this.maxChunkBytes = maxChunkBytes;
         if (header.KvHeads < 1 || header.HeadDim < 1 || header.PromptTokens < 1)
             throw new KvTransferException(KvTransferFailure.Protocol,
                 $"header has kv_heads {header.KvHeads}, head_dim {header.HeadDim}, prompt_tokens {header.PromptTokens}");
@@ -43,9 +45,6 @@ public sealed class KvAssembler
         }
     }
 
-    public KvHeader Header { get; }
-    public int MaxChunkBytes { get; }
-
     /// <summary>Payload bytes received so far.</summary>
     public long ReceivedBytes { get; private set; }
 
@@ -61,9 +60,9 @@ public sealed class KvAssembler
         if (chunk.Offset != target.Filled)
             throw new KvTransferException(KvTransferFailure.Protocol,
                 $"chunk {chunk.Sequence} starts at offset {chunk.Offset} of layer {chunk.Layer} {chunk.Part}, whose next byte is {target.Filled}");
-        if (data.Length == 0 || data.Length > MaxChunkBytes || chunk.Offset + data.Length > buffer.Length)
+        if (data.Length == 0 || data.Length > maxChunkBytes || chunk.Offset + data.Length > buffer.Length)
             throw new KvTransferException(KvTransferFailure.Protocol,
-                $"chunk {chunk.Sequence} ({data.Length} bytes at offset {chunk.Offset}) does not fit layer {chunk.Layer} {chunk.Part} ({buffer.Length} bytes, chunks of 1 to {MaxChunkBytes})");
+                $"chunk {chunk.Sequence} ({data.Length} bytes at offset {chunk.Offset}) does not fit layer {chunk.Layer} {chunk.Part} ({buffer.Length} bytes, chunks of 1 to {maxChunkBytes})");
         data.CopyTo(buffer[(int)chunk.Offset..]);
         target.Filled += data.Length;
         checksums.Add(ChunkChecksum.Of(data));
@@ -90,8 +89,8 @@ public sealed class KvAssembler
         if (trailer.BytesSent != ReceivedBytes)
             throw new KvTransferException(KvTransferFailure.DataLoss, $"the sender reports {trailer.BytesSent} bytes sent, {ReceivedBytes} arrived");
 
-        var layers = new List<ReceivedLayerKv>(Header.Layers.Count);
-        foreach (LayerPositions layer in Header.Layers)
+        var layers = new List<ReceivedLayerKv>(header.Layers.Count);
+        foreach (LayerPositions layer in header.Layers)
         {
             Received keys = tensors[(layer.Layer, KvPart.Keys)], values = tensors[(layer.Layer, KvPart.Values)];
             layers.Add(new ReceivedLayerKv(layer.Layer, keys.Positions, keys.Shape, Decode(keys), Decode(values)));
@@ -111,7 +110,7 @@ public sealed class KvAssembler
             return floats;
         }
         var values = new float[received.Shape.ElementCount];
-        KvWireCodec.Decode(received.Bytes, received.Shape, Header.WireDtype, values);
+        KvWireCodec.Decode(received.Bytes, received.Shape, header.WireDtype, values);
         return values;
     }
 

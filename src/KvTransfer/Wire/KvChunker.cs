@@ -11,7 +11,7 @@ public sealed class KvChunker(int maxChunkBytes)
 {
     private readonly List<ulong> checksums = [];
 
-    public int MaxChunkBytes { get; } = maxChunkBytes > 0 ? maxChunkBytes : throw new ArgumentOutOfRangeException(nameof(maxChunkBytes));
+    private readonly int maxChunkBytes = maxChunkBytes > 0 ? maxChunkBytes : throw new ArgumentOutOfRangeException(nameof(maxChunkBytes));
 
     /// <summary>Checksums of the chunks made so far, in sequence order.</summary>
     public IReadOnlyList<ulong> Checksums => checksums;
@@ -25,10 +25,10 @@ public sealed class KvChunker(int maxChunkBytes)
     /// </summary>
     public IReadOnlyList<KvChunk> Chunk(int layer, KvPart part, byte[] encoded)
     {
-        var chunks = new List<KvChunk>((encoded.Length + MaxChunkBytes - 1) / MaxChunkBytes);
-        for (int offset = 0; offset < encoded.Length; offset += MaxChunkBytes)
+        var chunks = new List<KvChunk>((encoded.Length + maxChunkBytes - 1) / maxChunkBytes);
+        for (int offset = 0; offset < encoded.Length; offset += maxChunkBytes)
         {
-            int length = Math.Min(MaxChunkBytes, encoded.Length - offset);
+            int length = Math.Min(maxChunkBytes, encoded.Length - offset);
             chunks.Add(new KvChunk
             {
                 Sequence = checksums.Count,

@@ -72,7 +72,7 @@ public static class LoopbackTransferBench
             foreach (KvPart part in new[] { KvPart.Keys, KvPart.Values })
                 events.AddRange(chunker.Chunk(layer, part, encoded).Select(chunk => new PrefillEvent { Chunk = chunk }));
         }
-        var accounting = KvByteAccounting.For(length, config.NumKvHeads, config.HeadDim, Enumerable.Repeat(length, config.NumLayers).ToArray(), WireDtype.Float32);
+        var accounting = KvByteAccounting.For(length, config.NumKvHeads, config.HeadDim, config.NumLayers, Enumerable.Repeat(length, config.NumLayers).ToArray(), WireDtype.Float32);
         var trailer = new KvTrailer { BytesFull = accounting.Full, BytesPrunedFloat32 = accounting.PrunedFloat32, BytesSent = accounting.Sent };
         trailer.ChunkChecksums.AddRange(chunker.Checksums);
         events.Add(new PrefillEvent { Trailer = trailer });

@@ -16,7 +16,7 @@ public static class TransferBytesTable
         {
             int[] all = Enumerable.Repeat(length, config.NumLayers).ToArray();
             int[] kept = Enumerable.Range(0, config.NumLayers).Select(layer => policy.KeptCount(layer, length)).ToArray();
-            KvByteAccounting Of(int[] positions, WireDtype dtype) => KvByteAccounting.For(length, config.NumKvHeads, config.HeadDim, positions, dtype);
+            KvByteAccounting Of(int[] positions, WireDtype dtype) => KvByteAccounting.For(length, config.NumKvHeads, config.HeadDim, config.NumLayers, positions, dtype);
             KvByteAccounting full = Of(all, WireDtype.Float32);
             string Cell(KvByteAccounting a) => $"{a.Sent / 1048576.0:0.00} MiB ({a.Reduction:0.0}×)";
             table.AddRow($"{length}", $"{full.Full / 1048576.0:0.00} MiB", Cell(Of(kept, WireDtype.Float32)), Cell(Of(all, WireDtype.Bfloat16)),

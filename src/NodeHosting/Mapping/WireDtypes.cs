@@ -1,9 +1,9 @@
-using PdServe.Engine.Planning;
 using PdServe.Contracts;
+using PdServe.Engine.Planning;
 
-namespace PdServe.NodeHosting;
+namespace PdServe.NodeHosting.Mapping;
 
-/// <summary>The plan's wire dtype (Engine) as the transfer contract names it (KvTransfer), and back.</summary>
+/// <summary>The plan's wire dtype (Engine) as the transfer contract names it.</summary>
 public static class WireDtypes
 {
     public static WireDtype ToWire(KvWireDtype dtype) => dtype switch
