@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using PdServe.Engine.Benchmarking;
+using PdServe.Benchmarking;
 using Spectre.Console;
 
 namespace PdServe.Cli.Commands;

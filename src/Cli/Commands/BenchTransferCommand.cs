@@ -1,6 +1,6 @@
 using System.CommandLine;
+using PdServe.Benchmarking;
 using PdServe.Cli.Benchmarking;
-using PdServe.Engine.Benchmarking;
 using PdServe.Engine.Planning;
 using Spectre.Console;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using PdServe.Engine.Benchmarking;
+using PdServe.Benchmarking;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
 using Spectre.Console;

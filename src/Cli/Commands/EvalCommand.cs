@@ -2,8 +2,8 @@ using System.CommandLine;
 using PdServe.Engine;
 using PdServe.Engine.Planning;
 using PdServe.Pruning;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.Evaluation;
+using PdServe.Training.Corpus;
 using Spectre.Console;
 
 namespace PdServe.Cli.Commands;

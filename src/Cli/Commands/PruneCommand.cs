@@ -4,9 +4,9 @@ using PdServe.Engine;
 using PdServe.Engine.Loading;
 using PdServe.Pruning;
 using PdServe.Pruning.Calibration;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Search;
+using PdServe.Training.Corpus;
 using Spectre.Console;
 
 namespace PdServe.Cli.Commands;

@@ -1,10 +1,10 @@
 using PdServe.Engine;
 using PdServe.Pruning;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.Evaluation;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Report;
 using PdServe.Pruning.Search;
+using PdServe.Training.Corpus;
 using Spectre.Console;
 
 namespace PdServe.Cli.Commands;

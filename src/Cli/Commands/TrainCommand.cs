@@ -1,5 +1,5 @@
 using System.CommandLine;
-using PdServe.Engine.Training;
+using PdServe.Training.Trainer;
 using static TorchSharp.torch;
 
 namespace PdServe.Cli.Commands;

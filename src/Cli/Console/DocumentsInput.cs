@@ -1,4 +1,4 @@
-using PdServe.Engine.Corpus;
+using PdServe.Training.Corpus;
 
 namespace PdServe.Cli;
 
