@@ -1,4 +1,3 @@
-using PdServe.Engine.Corpus;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
 using PdServe.Engine.Tokenization;
@@ -43,15 +42,6 @@ public sealed class LoadedModel : IDisposable
         return BosTokenId is { } bos
             ? [bos]
             : throw new ArgumentException("the prompt is empty and the model has no BOS token to start from");
-    }
-
-    /// <summary>Documents as one token stream (BOS, tokens, EOS per document) with this model's BOS and EOS ids.</summary>
-    public TokenStream EncodeDocuments(IReadOnlyList<string> documents)
-    {
-        int bos = BosTokenId ?? throw new ArgumentException("the model has no BOS token to start each document with");
-        int eos = Tokenizer.EosTokenId ?? Directory.EosTokenIds.FirstOrDefault(-1);
-        if (eos < 0) throw new ArgumentException("the model has no EOS token to end each document with");
-        return TokenStream.Encode(documents, Tokenizer, bos, eos);
     }
 
     public void Dispose() => Model.Dispose();

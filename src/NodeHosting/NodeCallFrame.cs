@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PdServe.Contracts;
 using PdServe.Engine.Generation;
+using PdServe.Engine.Sampling;
 
 namespace PdServe.NodeHosting;
 

@@ -98,7 +98,7 @@ internal sealed class PrefillWorkers : IDisposable
 
     /// <summary>
     /// Sample i draws with seed + i, as the decode node's engine will continue it. Logits the prompt made non-finite
-    /// throw <see cref="PdServe.Engine.Generation.RequestFaultException"/>: the request's fault, not the node's.
+    /// throw <see cref="PdServe.Engine.Sampling.RequestFaultException"/>: the request's fault, not the node's.
     /// </summary>
     private static SampledToken[] SampleFirstTokens(Tensor logits, PrefillJob job)
     {

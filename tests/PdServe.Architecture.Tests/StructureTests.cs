@@ -53,7 +53,7 @@ public sealed class StructureTests
         var offending = transfer.Usings()
             .Where(u => u.Namespace.StartsWith("PdServe.Engine.Model", StringComparison.Ordinal)
                 || u.Namespace.StartsWith("PdServe.Engine.Generation", StringComparison.Ordinal)
-                || u.Namespace.StartsWith("PdServe.Engine.Training", StringComparison.Ordinal))
+                || u.Namespace.StartsWith("PdServe.Training", StringComparison.Ordinal))
             .Select(u => $"{u.File.RelativePath}: using {u.Namespace}")
             .ToList();
         Assert.True(offending.Count == 0, string.Join("\n", offending));

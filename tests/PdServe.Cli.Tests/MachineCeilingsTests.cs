@@ -1,4 +1,4 @@
-using PdServe.Engine.Benchmarking;
+using PdServe.Benchmarking;
 
 namespace PdServe.Cli.Tests;
 

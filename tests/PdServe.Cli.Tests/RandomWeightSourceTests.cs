@@ -1,4 +1,4 @@
-using PdServe.Engine.Benchmarking;
+using PdServe.Benchmarking;
 using PdServe.Engine.Loading;
 using PdServe.TestSupport;
 using TorchSharp;

@@ -1,8 +1,8 @@
 using System.CommandLine;
+using PdServe.Benchmarking;
 using PdServe.Cli.Benchmarking.Engine;
 using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
-using PdServe.Engine.Benchmarking;
 
 namespace PdServe.Cli.Commands;
 

@@ -2,9 +2,9 @@ using System.CommandLine;
 using PdServe.Cli.Evaluation;
 using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
-using PdServe.Engine.Corpus;
 using PdServe.Engine.Planning;
 using PdServe.Pruning.Evaluation;
+using PdServe.Training.Corpus;
 
 namespace PdServe.Cli.Commands;
 

@@ -5,6 +5,7 @@ using PdServe.Cli.Terminal;
 using PdServe.Pruning.Calibration;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Search;
+using PdServe.Training.Corpus;
 
 namespace PdServe.Cli.Commands;
 

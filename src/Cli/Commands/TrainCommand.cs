@@ -1,8 +1,8 @@
 using System.CommandLine;
-using PdServe.Engine.Training;
 using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
 using PdServe.Cli.Training;
+using PdServe.Training.Trainer;
 using static TorchSharp.torch;
 
 namespace PdServe.Cli.Commands;

@@ -1,6 +1,6 @@
 using PdServe.Cli.Terminal;
 using PdServe.Engine;
-using PdServe.Engine.Corpus;
+using PdServe.Training.Corpus;
 using PdServe.Engine.Planning;
 using PdServe.Pruning;
 using PdServe.Pruning.Evaluation;

@@ -1,5 +1,5 @@
-using PdServe.Engine.Corpus;
 using PdServe.Cli.Terminal;
+using PdServe.Training.Corpus;
 
 namespace PdServe.Cli.Options;
 

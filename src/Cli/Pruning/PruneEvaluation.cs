@@ -2,11 +2,11 @@ using PdServe.Cli.Evaluation;
 using PdServe.Cli.Terminal;
 using PdServe.Engine;
 using PdServe.Pruning;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.Evaluation;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Report;
 using PdServe.Pruning.Search;
+using PdServe.Training.Corpus;
 using Spectre.Console;
 
 namespace PdServe.Cli.Pruning;

@@ -2,7 +2,7 @@ using PdServe.Cli.Evaluation;
 using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
 using PdServe.Engine;
-using PdServe.Engine.Corpus;
+using PdServe.Training.Corpus;
 using PdServe.Engine.Loading;
 using PdServe.Pruning;
 using PdServe.Pruning.Search;

@@ -1,4 +1,4 @@
-using PdServe.Engine.Training;
+using PdServe.Training.Trainer;
 
 namespace PdServe.Cli.Training;
 

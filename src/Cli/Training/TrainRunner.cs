@@ -1,11 +1,11 @@
 using System.Globalization;
-using PdServe.Engine.Corpus;
-using PdServe.Engine.Loading;
-using PdServe.Engine.Tokenization;
-using PdServe.Engine.Tokenization.Training;
-using PdServe.Engine.Training;
 using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
+using PdServe.Engine.Loading;
+using PdServe.Engine.Tokenization;
+using PdServe.Training.Corpus;
+using PdServe.Training.Tokenizers;
+using PdServe.Training.Trainer;
 using static TorchSharp.torch;
 
 namespace PdServe.Cli.Training;

@@ -1,3 +1,4 @@
+using PdServe.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Model;

@@ -1,3 +1,4 @@
+using PdServe.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,4 +1,5 @@
 using PdServe.Engine.Loading;
+using PdServe.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Model;

@@ -89,7 +89,7 @@ public sealed class PartnerThread : IDisposable
     private void PartnerLoop()
     {
         // Torch's thread count is per thread; initialise it, then keep this thread's products single-threaded.
-        using (ones(1).add(Model.HeldScalars.One, Model.HeldScalars.One)) { }
+        using (ones(1).add(HeldScalars.One, HeldScalars.One)) { }
         set_num_threads(1);
         using var noGrad = no_grad();
         var idle = Stopwatch.StartNew();

@@ -1,5 +1,4 @@
 using System.Runtime.ExceptionServices;
-using PdServe.Engine.Generation;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Sampling;

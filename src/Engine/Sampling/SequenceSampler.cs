@@ -1,4 +1,4 @@
-using PdServe.Engine.Model;
+using PdServe.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

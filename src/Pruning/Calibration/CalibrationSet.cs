@@ -1,5 +1,5 @@
 using PdServe.Engine;
-using PdServe.Engine.Corpus;
+using PdServe.Training.Corpus;
 using static TorchSharp.torch;
 
 namespace PdServe.Pruning.Calibration;
@@ -33,7 +33,7 @@ public sealed class CalibrationSet : IDisposable
         if (options.SampleTokens > model.Model.Config.MaxPositionEmbeddings)
             throw new PruningInputException($"calibration samples of {options.SampleTokens} tokens exceed the model's context of {model.Model.Config.MaxPositionEmbeddings}");
         int maxSamples = (int)Math.Max(1, options.MaxTokens / options.SampleTokens);
-        var windows = model.EncodeDocuments(text.Documents).Windows(options.SampleTokens, options.SampleTokens).Take(maxSamples).ToArray();
+        var windows = TokenStream.Encode(text.Documents, model).Windows(options.SampleTokens, options.SampleTokens).Take(maxSamples).ToArray();
         if (windows.Length == 0)
             throw new PruningInputException($"calibration file '{text.Path}' has fewer than {options.SampleTokens} tokens, one sample's worth");
         var batches = windows.Chunk(Math.Max(1, options.BatchSize))

@@ -1,5 +1,5 @@
 using PdServe.Engine;
-using PdServe.Engine.Corpus;
+using PdServe.Training.Corpus;
 using static TorchSharp.torch;
 
 namespace PdServe.Pruning.Evaluation;
@@ -25,7 +25,7 @@ public sealed class Evaluator(LoadedModel model, EvaluationOptions options)
             throw new PruningInputException($"the prompt length must be between 1 and {window - 1} for {window}-token windows, got {prompt}");
         var windows = new List<int[]>();
         long remaining = options.MaxTokens ?? long.MaxValue;
-        foreach (int[] tokens in model.EncodeDocuments(data.Documents).Windows(window, prompt + 1))
+        foreach (int[] tokens in TokenStream.Encode(data.Documents, model).Windows(window, prompt + 1))
         {
             if (remaining <= 0) break;
             int scored = (int)Math.Min(tokens.Length - prompt, remaining);

@@ -1,6 +1,6 @@
 using PdServe.Engine.Planning;
 using PdServe.Pruning.Calibration;
-using PdServe.Pruning.Search;
+using PdServe.Pruning.Objectives;
 
 namespace PdServe.Pruning.KvSelection;
 

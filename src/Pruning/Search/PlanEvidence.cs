@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using PdServe.Pruning.Calibration;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
+using PdServe.Training.Corpus;
 
 namespace PdServe.Pruning.Search;
 

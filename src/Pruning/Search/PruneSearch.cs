@@ -2,8 +2,9 @@ using System.Text.Json.Nodes;
 using PdServe.Engine;
 using PdServe.Engine.Planning;
 using PdServe.Pruning.Calibration;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
+using PdServe.Pruning.Objectives;
+using PdServe.Training.Corpus;
 
 namespace PdServe.Pruning.Search;
 

@@ -1,9 +1,9 @@
 using PdServe.Engine;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.Evaluation;
 using PdServe.TestSupport;
+using PdServe.Training.Corpus;
 using static TorchSharp.torch;
 
 namespace PdServe.Pruning.Tests.Evaluation;

@@ -1,10 +1,10 @@
 using PdServe.Engine;
 using PdServe.Engine.Loading;
 using PdServe.Pruning.Calibration;
-using PdServe.Engine.Corpus;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Search;
 using PdServe.TestSupport;
+using PdServe.Training.Corpus;
 
 namespace PdServe.Pruning.Tests.Search;
 

@@ -5,7 +5,7 @@ public sealed record BenchEngineOptions
 {
     /// <summary>Real checkpoint to benchmark (directory exists when parsed).</summary>
     public string? ModelDir { get; init; }
-    /// <summary>A <see cref="PdServe.Engine.Benchmarking.ModelShapes"/> name, benchmarked with random weights.</summary>
+    /// <summary>A <see cref="PdServe.Benchmarking.ModelShapes"/> name, benchmarked with random weights.</summary>
     public string? ShapeName { get; init; }
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Where to write the JSON report, or null.</summary>

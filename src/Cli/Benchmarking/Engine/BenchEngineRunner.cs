@@ -1,7 +1,7 @@
 using System.Text.Json;
 using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
-using PdServe.Engine.Benchmarking;
+using PdServe.Benchmarking;
 
 namespace PdServe.Cli.Benchmarking.Engine;
 

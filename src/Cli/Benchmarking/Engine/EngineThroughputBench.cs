@@ -1,6 +1,6 @@
 using System.Globalization;
+using PdServe.Benchmarking;
 using PdServe.Cli.Terminal;
-using PdServe.Engine.Benchmarking;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
 using Spectre.Console;

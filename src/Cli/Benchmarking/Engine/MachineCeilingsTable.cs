@@ -1,6 +1,6 @@
 using System.Globalization;
 using PdServe.Cli.Terminal;
-using PdServe.Engine.Benchmarking;
+using PdServe.Benchmarking;
 using Spectre.Console;
 
 namespace PdServe.Cli.Benchmarking.Engine;

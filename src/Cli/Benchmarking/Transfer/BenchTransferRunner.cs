@@ -1,7 +1,7 @@
 using PdServe.Cli.Cluster;
 using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
-using PdServe.Engine.Benchmarking;
+using PdServe.Benchmarking;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Planning;
 using Spectre.Console;
