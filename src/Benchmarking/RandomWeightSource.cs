@@ -15,35 +15,35 @@ public sealed class RandomWeightSource : IWeightSource
     /// <summary>Shown as the "file" in <see cref="ModelLoadException"/>s from this source.</summary>
     public const string SourceName = "<random weights>";
 
-    private readonly ModelConfig _config;
-    private readonly long _seed;
-    private readonly Dictionary<string, (long[] Shape, WeightKind Kind)> _tensors;
+    private readonly ModelConfig config;
+    private readonly long seed;
+    private readonly Dictionary<string, (long[] Shape, WeightKind Kind)> tensors;
 
-    private readonly torch.ScalarType _storedDtype;
+    private readonly torch.ScalarType storedDtype;
 
     /// <param name="storedDtype">The dtype the weights pretend to be stored in; bf16 by default, as published
     /// checkpoints of the shapes in <see cref="ModelShapes"/> are. Values are drawn in it, so loading them in a
     /// wider dtype is exact.</param>
     public RandomWeightSource(ModelConfig config, long seed = 0, torch.ScalarType storedDtype = torch.ScalarType.BFloat16)
     {
-        _config = config;
-        _seed = seed;
-        _storedDtype = storedDtype;
-        _tensors = BuildTensorTable(config);
+        this.config = config;
+        this.seed = seed;
+        this.storedDtype = storedDtype;
+        tensors = BuildTensorTable(config);
     }
 
-    public ModelConfig Config => _config;
+    public ModelConfig Config => config;
 
     /// <summary>Every tensor name this source provides, with its shape.</summary>
-    public IReadOnlyDictionary<string, long[]> Tensors => _tensors.ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
+    public IReadOnlyDictionary<string, long[]> Tensors => tensors.ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
 
-    public bool Contains(string name) => _tensors.ContainsKey(name);
+    public bool Contains(string name) => tensors.ContainsKey(name);
 
-    public torch.ScalarType StoredDtype(string name) => _storedDtype;
+    public torch.ScalarType StoredDtype(string name) => storedDtype;
 
     public torch.Tensor Load(string name, long[] expectedShape, torch.ScalarType dtype)
     {
-        if (!_tensors.TryGetValue(name, out var entry))
+        if (!tensors.TryGetValue(name, out var entry))
             throw new ModelLoadException(SourceName, "no such tensor for this configuration", name);
         if (!entry.Shape.SequenceEqual(expectedShape))
             throw new ModelLoadException(SourceName,
@@ -60,13 +60,13 @@ public sealed class RandomWeightSource : IWeightSource
         {
             case WeightKind.Norm:
                 // 1 + small noise: ~1 like trained norm weights, but not trivially all ones.
-                result = torch.randn(entry.Shape, _storedDtype, generator: generator).mul_(0.02).add_(1.0);
+                result = torch.randn(entry.Shape, storedDtype, generator: generator).mul_(0.02).add_(1.0);
                 break;
             case WeightKind.Matrix:
-                result = torch.randn(entry.Shape, _storedDtype, generator: generator).mul_(1.0 / Math.Sqrt(entry.Shape[^1]));
+                result = torch.randn(entry.Shape, storedDtype, generator: generator).mul_(1.0 / Math.Sqrt(entry.Shape[^1]));
                 break;
             case WeightKind.Bias:
-                result = torch.randn(entry.Shape, _storedDtype, generator: generator).mul_(0.02);
+                result = torch.randn(entry.Shape, storedDtype, generator: generator).mul_(0.02);
                 break;
             default:
                 throw new InvalidOperationException($"unknown weight kind {entry.Kind}");
@@ -77,7 +77,7 @@ public sealed class RandomWeightSource : IWeightSource
     private ulong SeedFor(string name)
     {
         // FNV-1a over the name, mixed with the seed (stable across processes, unlike string.GetHashCode).
-        ulong hash = 14695981039346656037UL ^ (ulong)_seed;
+        ulong hash = 14695981039346656037UL ^ (ulong)seed;
         foreach (byte b in Encoding.UTF8.GetBytes(name))
         {
             hash ^= b;

@@ -14,9 +14,9 @@ namespace PdServe.ChatTemplates;
 /// </summary>
 public sealed class JinjaTemplate
 {
-    private readonly IReadOnlyList<JinjaNode> _nodes;
+    private readonly IReadOnlyList<JinjaNode> nodes;
 
-    private JinjaTemplate(IReadOnlyList<JinjaNode> nodes) => _nodes = nodes;
+    private JinjaTemplate(IReadOnlyList<JinjaNode> nodes) => this.nodes = nodes;
 
     /// <exception cref="JinjaException">The template uses syntax outside the subset (the message names line and column).</exception>
     public static JinjaTemplate Parse(string source) => new(JinjaParser.Parse(source));
@@ -28,7 +28,7 @@ public sealed class JinjaTemplate
         var scope = new JinjaScope(null);
         foreach (var (name, value) in variables) scope.Set(name, value);
         var output = new StringBuilder();
-        JinjaNode.RenderAll(_nodes, scope, output);
+        JinjaNode.RenderAll(nodes, scope, output);
         return output.ToString();
     }
 }

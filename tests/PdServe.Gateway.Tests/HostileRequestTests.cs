@@ -13,9 +13,9 @@ public sealed class HostileRequestTests : IAsyncLifetime
 {
     private const string Key = "sk-test-key";
     private const int MaxBodyBytes = 64 * 1024;
-    private TestCluster _cluster = null!;
+    private TestCluster cluster = null!;
 
-    public async Task InitializeAsync() => _cluster = await TestCluster.StartAsync(new TestCluster.Options
+    public async Task InitializeAsync() => cluster = await TestCluster.StartAsync(new TestCluster.Options
     {
         ApiKeys = [Key],
         Settings = new Dictionary<string, string?>
@@ -26,7 +26,7 @@ public sealed class HostileRequestTests : IAsyncLifetime
         },
     });
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync() => await cluster.DisposeAsync();
 
     public enum Auth { Valid, Missing, Wrong }
 
@@ -116,7 +116,7 @@ public sealed class HostileRequestTests : IAsyncLifetime
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         if (c.Auth != Auth.Missing)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", c.Auth == Auth.Valid ? Key : "sk-wrong");
-        using var response = await _cluster.Http.SendAsync(request);
+        using var response = await cluster.Http.SendAsync(request);
         string body = await response.Content.ReadAsStringAsync();
 
         Assert.True(c.Status == response.StatusCode, $"{c.Name}: expected {(int)c.Status}, got {(int)response.StatusCode} {body}");
@@ -127,9 +127,9 @@ public sealed class HostileRequestTests : IAsyncLifetime
         if (c.Param is not null) Assert.Equal(c.Param, error.GetProperty("param").GetString());
         if (c.Status == HttpStatusCode.Unauthorized) Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
 
-        using var health = await _cluster.Http.GetAsync("/healthz");
+        using var health = await cluster.Http.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        using var valid = await _cluster.PostAsync("/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"after\",\"max_tokens\":3}", Key);
+        using var valid = await cluster.PostAsync("/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"after\",\"max_tokens\":3}", Key);
         Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
     }
 }

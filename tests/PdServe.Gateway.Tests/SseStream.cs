@@ -6,19 +6,19 @@ namespace PdServe.Gateway.Tests;
 /// <summary>A streaming gateway response read event by event: the JSON chunks, whether [DONE] came, and any error event.</summary>
 public sealed class SseStream : IDisposable
 {
-    private readonly HttpResponseMessage _response;
-    private readonly StreamReader _reader;
+    private readonly HttpResponseMessage response;
+    private readonly StreamReader reader;
 
     private SseStream(HttpResponseMessage response, StreamReader reader)
     {
-        _response = response;
-        _reader = reader;
+        this.response = response;
+        this.reader = reader;
     }
 
     public List<JsonElement> Chunks { get; } = [];
     public bool Done { get; private set; }
     public JsonElement? Error { get; private set; }
-    public int Status => (int)_response.StatusCode;
+    public int Status => (int)response.StatusCode;
 
     public static async Task<SseStream> OpenAsync(HttpClient http, string path, string body)
     {
@@ -30,7 +30,7 @@ public sealed class SseStream : IDisposable
     /// <summary>Reads the next event; false at the end of the stream.</summary>
     public async Task<bool> NextAsync()
     {
-        while (await _reader.ReadLineAsync() is { } line)
+        while (await reader.ReadLineAsync() is { } line)
         {
             if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
             string data = line["data: ".Length..];
@@ -60,7 +60,7 @@ public sealed class SseStream : IDisposable
 
     public void Dispose()
     {
-        _reader.Dispose();
-        _response.Dispose();
+        reader.Dispose();
+        response.Dispose();
     }
 }

@@ -16,25 +16,25 @@ public sealed class JinjaParser
     private static readonly HashSet<string> Comparisons = ["==", "!=", "<", "<=", ">", ">="];
     private static readonly HashSet<string> TransparentTags = ["generation", "endgeneration"];
 
-    private readonly string _template;
-    private readonly IReadOnlyList<JinjaSegment> _segments;
-    private int _segment;
+    private readonly string template;
+    private readonly IReadOnlyList<JinjaSegment> segments;
+    private int segment;
     /// <summary>The keyword of the last end tag <see cref="ParseBlock"/> stopped at, for errors about it.</summary>
-    private JinjaToken _endTag;
-    private IReadOnlyList<JinjaToken> _tokens = [];
-    private int _pos;
+    private JinjaToken endTag;
+    private IReadOnlyList<JinjaToken> tokens = [];
+    private int pos;
 
     private JinjaParser(string template, IReadOnlyList<JinjaSegment> segments)
     {
-        _template = template;
-        _segments = segments;
+        this.template = template;
+        this.segments = segments;
     }
 
     public static IReadOnlyList<JinjaNode> Parse(string template)
     {
         var parser = new JinjaParser(template, JinjaLexer.Lex(template));
         var nodes = parser.ParseBlock(out string? end);
-        if (end is not null) throw parser.Error(parser._endTag, $"unexpected '{{% {end} %}}'");
+        if (end is not null) throw parser.Error(parser.endTag, $"unexpected '{{% {end} %}}'");
         return nodes;
     }
 
@@ -42,9 +42,9 @@ public sealed class JinjaParser
     private List<JinjaNode> ParseBlock(out string? endKeyword)
     {
         var nodes = new List<JinjaNode>();
-        while (_segment < _segments.Count)
+        while (segment < segments.Count)
         {
-            var segment = _segments[_segment++];
+            var segment = segments[this.segment++];
             switch (segment.Kind)
             {
                 case JinjaSegmentKind.Text:
@@ -82,7 +82,7 @@ public sealed class JinjaParser
                     ExpectEnd();
                     break;
                 case "elif" or "else" or "endif" or "endfor":
-                    _endTag = keywordToken;
+                    endTag = keywordToken;
                     endKeyword = keyword;
                     return nodes;
                 default:
@@ -129,12 +129,12 @@ public sealed class JinjaParser
         while (Accept(","))
             targets.Add(ExpectName());
         if (!Current.IsName("in")) throw Error(Current, "expected 'in' in a for tag");
-        _pos++;
+        pos++;
         var items = ParseOr();
         JinjaExpression? filter = null;
         if (Current.IsName("if"))
         {
-            _pos++;
+            pos++;
             filter = ParseOr();
         }
         ExpectEnd();
@@ -162,16 +162,16 @@ public sealed class JinjaParser
 
     private void Begin(JinjaSegment segment)
     {
-        _tokens = segment.Tokens;
-        _pos = 0;
+        tokens = segment.Tokens;
+        pos = 0;
     }
 
-    private JinjaToken Current => _tokens[_pos];
+    private JinjaToken Current => tokens[pos];
 
     private bool Accept(string op)
     {
         if (!Current.Is(op)) return false;
-        _pos++;
+        pos++;
         return true;
     }
 
@@ -183,7 +183,7 @@ public sealed class JinjaParser
     private string ExpectName()
     {
         if (Current.Kind != JinjaTokenKind.Name) throw Error(Current, $"expected a name, found '{Current.Text}'");
-        return _tokens[_pos++].Text;
+        return tokens[pos++].Text;
     }
 
     private void ExpectEnd()
@@ -191,18 +191,18 @@ public sealed class JinjaParser
         if (Current.Kind != JinjaTokenKind.End) throw Error(Current, $"unexpected '{Current.Text}' in a tag");
     }
 
-    private JinjaException Error(JinjaToken at, string reason) => JinjaException.At(_template, at.Offset, reason);
+    private JinjaException Error(JinjaToken at, string reason) => JinjaException.At(template, at.Offset, reason);
 
     private JinjaExpression ParseExpression()
     {
         var value = ParseOr();
         if (!Current.IsName("if")) return value;
-        _pos++;
+        pos++;
         var condition = ParseOr();
         JinjaExpression? otherwise = null;
         if (Current.IsName("else"))
         {
-            _pos++;
+            pos++;
             otherwise = ParseExpression();
         }
         return new ConditionalExpression(condition, value, otherwise);
@@ -217,7 +217,7 @@ public sealed class JinjaParser
         var left = parseOperand();
         while (Current.IsName(keyword))
         {
-            _pos++;
+            pos++;
             left = new LogicalExpression(left, keyword, parseOperand());
         }
         return left;
@@ -226,7 +226,7 @@ public sealed class JinjaParser
     private JinjaExpression ParseNot()
     {
         if (!Current.IsName("not")) return ParseComparison();
-        _pos++;
+        pos++;
         return new NotExpression(ParseNot());
     }
 
@@ -237,17 +237,17 @@ public sealed class JinjaParser
         {
             if (Current.Kind == JinjaTokenKind.Operator && Comparisons.Contains(Current.Text))
             {
-                string op = _tokens[_pos++].Text;
+                string op = tokens[pos++].Text;
                 left = new BinaryExpression(left, op, ParseAdditive());
             }
             else if (Current.IsName("in"))
             {
-                _pos++;
+                pos++;
                 left = new BinaryExpression(left, "in", ParseAdditive());
             }
-            else if (Current.IsName("not") && _tokens[_pos + 1].IsName("in"))
+            else if (Current.IsName("not") && tokens[pos + 1].IsName("in"))
             {
-                _pos += 2;
+                pos += 2;
                 left = new BinaryExpression(left, "not in", ParseAdditive());
             }
             else
@@ -260,7 +260,7 @@ public sealed class JinjaParser
         var left = ParseConcat();
         while (Current.Is("+") || Current.Is("-"))
         {
-            string op = _tokens[_pos++].Text;
+            string op = tokens[pos++].Text;
             left = new BinaryExpression(left, op, ParseConcat());
         }
         return left;
@@ -279,7 +279,7 @@ public sealed class JinjaParser
         var left = ParseUnary();
         while (Current.Is("*") || Current.Is("/") || Current.Is("//") || Current.Is("%"))
         {
-            string op = _tokens[_pos++].Text;
+            string op = tokens[pos++].Text;
             left = new BinaryExpression(left, op, ParseUnary());
         }
         return left;
@@ -294,13 +294,13 @@ public sealed class JinjaParser
 
     private JinjaExpression ParsePrimary()
     {
-        var token = _tokens[_pos++];
+        var token = tokens[pos++];
         switch (token.Kind)
         {
             case JinjaTokenKind.String:
                 string text = token.Text;
                 // Adjacent string literals concatenate, as in Python.
-                while (Current.Kind == JinjaTokenKind.String) text += _tokens[_pos++].Text;
+                while (Current.Kind == JinjaTokenKind.String) text += tokens[pos++].Text;
                 return new LiteralExpression(text);
             case JinjaTokenKind.Integer:
                 return new LiteralExpression(long.Parse(token.Text, CultureInfo.InvariantCulture));
@@ -386,10 +386,10 @@ public sealed class JinjaParser
         Expect("(");
         while (!Accept(")"))
         {
-            if (Current.Kind == JinjaTokenKind.Name && _tokens[_pos + 1].Is("="))
+            if (Current.Kind == JinjaTokenKind.Name && tokens[pos + 1].Is("="))
             {
-                string name = _tokens[_pos].Text;
-                _pos += 2;
+                string name = tokens[pos].Text;
+                pos += 2;
                 kwargs.Add((name, ParseExpression()));
             }
             else
@@ -411,15 +411,15 @@ public sealed class JinjaParser
             }
             else if (Current.IsName("is"))
             {
-                _pos++;
+                pos++;
                 bool negated = false;
                 if (Current.IsName("not"))
                 {
-                    _pos++;
+                    pos++;
                     negated = true;
                 }
                 string name = Current.Kind == JinjaTokenKind.Name ? ExpectName()
-                    : Current.Is("==") ? _tokens[_pos++].Text : throw Error(Current, "expected a test name after 'is'");
+                    : Current.Is("==") ? tokens[pos++].Text : throw Error(Current, "expected a test name after 'is'");
                 var args = new List<JinjaExpression>();
                 if (Current.Is("("))
                     args = ParseArguments().Item1;

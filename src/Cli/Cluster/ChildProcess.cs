@@ -14,22 +14,22 @@ public sealed class ChildProcess : IDisposable
     private const int SigTerm = 15;
     private const int KeptLines = 3;
 
-    private readonly Process _process;
-    private readonly Queue<string> _lastLines = new();
-    private int _disposed;
+    private readonly Process process;
+    private readonly Queue<string> lastLines = new();
+    private int disposed;
 
     private ChildProcess(string name, Process process)
     {
         Name = name;
-        _process = process;
+        this.process = process;
         Pid = process.Id;
     }
 
     public string Name { get; }
     /// <summary>Kept from the start: still readable after disposal (a sampler may hold a node that was just restarted).</summary>
     public int Pid { get; }
-    public bool HasExited => _process.HasExited;
-    public int ExitCode => _process.ExitCode;
+    public bool HasExited => process.HasExited;
+    public int ExitCode => process.ExitCode;
 
     /// <summary>Raised for every line of output (stdout and stderr), after it was forwarded.</summary>
     public event Action<string>? LineReceived;
@@ -38,7 +38,7 @@ public sealed class ChildProcess : IDisposable
     {
         get
         {
-            lock (_lastLines) return string.Join(" | ", _lastLines);
+            lock (lastLines) return string.Join(" | ", lastLines);
         }
     }
 
@@ -63,7 +63,7 @@ public sealed class ChildProcess : IDisposable
         long mask = cores.Aggregate(0L, (m, core) => m | (1L << core));
         try
         {
-            _process.ProcessorAffinity = (IntPtr)mask;
+            process.ProcessorAffinity = (IntPtr)mask;
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
@@ -74,53 +74,53 @@ public sealed class ChildProcess : IDisposable
     /// <summary>SIGTERM, then a kill of the process tree if it is still running after <paramref name="grace"/>.</summary>
     public void Stop(TimeSpan grace)
     {
-        if (Volatile.Read(ref _disposed) != 0 || _process.HasExited) return;
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) _ = Kill(_process.Id, SigTerm);
-        if (!_process.WaitForExit(grace)) KillTree();
+        if (Volatile.Read(ref disposed) != 0 || process.HasExited) return;
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) _ = Kill(process.Id, SigTerm);
+        if (!process.WaitForExit(grace)) KillTree();
     }
 
     /// <summary>SIGKILL to the process alone (its own children are left to its watchdog); returns once it has exited.</summary>
     public void Kill()
     {
-        if (Volatile.Read(ref _disposed) != 0 || _process.HasExited) return;
+        if (Volatile.Read(ref disposed) != 0 || process.HasExited) return;
         try
         {
-            _process.Kill(entireProcessTree: false);
+            process.Kill(entireProcessTree: false);
         }
         catch (InvalidOperationException)
         {
             // It exited between the check and the kill.
         }
-        _process.WaitForExit();
+        process.WaitForExit();
     }
 
     private void KillTree()
     {
         try
         {
-            _process.Kill(entireProcessTree: true);
+            process.Kill(entireProcessTree: true);
         }
         catch (InvalidOperationException)
         {
             // It exited between the wait and the kill.
         }
-        _process.WaitForExit();
+        process.WaitForExit();
     }
 
     /// <summary>Idempotent: a cancellation callback and a using block may both dispose the same process.</summary>
     public void Dispose()
     {
         Stop(TimeSpan.Zero);
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _process.Dispose();
+        if (Interlocked.Exchange(ref disposed, 1) == 0) process.Dispose();
     }
 
     private void Forward(string? line, TextWriter log)
     {
         if (line is null) return;
-        lock (_lastLines)
+        lock (lastLines)
         {
-            _lastLines.Enqueue(line);
-            if (_lastLines.Count > KeptLines) _lastLines.Dequeue();
+            lastLines.Enqueue(line);
+            if (lastLines.Count > KeptLines) lastLines.Dequeue();
         }
         lock (log) log.WriteLine($"[{Name}] {line}");
         LineReceived?.Invoke(line);

@@ -23,15 +23,15 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
     private static readonly HttpClient ProbeClient = new() { Timeout = TimeSpan.FromSeconds(2) };
 
-    private readonly string _nodeToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-    private readonly List<NodeProcess> _nodes = [];
-    private readonly List<int> _startedPids = [];
+    private readonly string nodeToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+    private readonly List<NodeProcess> nodes = [];
+    private readonly List<int> startedPids = [];
     // Null until the nodes are planned: a start that failed before that has nothing to stop or report.
-    private IReadOnlyList<NodeSpec>? _specs;
-    private ShapedLink? _link;
-    private WebApplication? _gateway;
-    private bool _gatewayStarted;
-    private int _disposed;
+    private IReadOnlyList<NodeSpec>? specs;
+    private ShapedLink? link;
+    private WebApplication? gateway;
+    private bool gatewayStarted;
+    private int disposed;
 
     /// <summary>The model the gateway serves (loaded before any process starts, so a bad directory fails alone).</summary>
     public ServedModel? Model { get; private set; }
@@ -40,14 +40,14 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     public string Url { get; private set; } = "";
 
     /// <summary>The request limits the gateway enforces now.</summary>
-    public RequestLimits GatewayLimits => GatewayApplication.Options<RequestLimits>(_gateway ?? throw new InvalidOperationException("the cluster is not started"));
+    public RequestLimits GatewayLimits => GatewayApplication.Options<RequestLimits>(gateway ?? throw new InvalidOperationException("the cluster is not started"));
 
     /// <summary>The node processes running now, one per spec, in spec order.</summary>
     public IReadOnlyList<NodeProcess> Nodes
     {
         get
         {
-            lock (_nodes) return [.. _nodes];
+            lock (nodes) return [.. nodes];
         }
     }
 
@@ -56,14 +56,14 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     {
         get
         {
-            lock (_nodes) return [.. _startedPids];
+            lock (nodes) return [.. startedPids];
         }
     }
 
-    public string? NetworkNamespace => _link?.Namespace;
+    public string? NetworkNamespace => link?.Namespace;
 
     /// <summary>The cluster's node token (<c>x-pdserve-token</c>), for a caller that talks to the nodes directly.</summary>
-    public string NodeToken => _nodeToken;
+    public string NodeToken => nodeToken;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -74,25 +74,25 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
         Model = ServedModel.Load(options.ModelDir, null);
 
         var specs = NodeSpec.Plan(options.Prefill, options.Decode, Environment.ProcessorCount);
-        _specs = specs;
+        this.specs = specs;
         if (options.LinkMbit is { } megabits)
         {
-            _link = ShapedLink.Create(megabits, LinkCommand);
-            specs = BehindLink(specs, _link.Namespace);
+            link = ShapedLink.Create(megabits, LinkCommand);
+            specs = BehindLink(specs, link.Namespace);
         }
-        _specs = specs;
+        this.specs = specs;
         foreach (var spec in specs) Launch(spec);
         await WaitHealthyAsync(Nodes, cancellationToken);
 
-        _gateway = GatewayApplication.Build(new GatewayHostSettings
+        gateway = GatewayApplication.Build(new GatewayHostSettings
         {
             Urls = $"http://127.0.0.1:{options.Port}",
-            Overrides = GatewaySettings(options.ModelDir, Model.Id, _nodeToken, specs),
+            Overrides = GatewaySettings(options.ModelDir, Model.Id, nodeToken, specs),
             LogLevel = Microsoft.Extensions.Logging.LogLevel.Warning,
         });
-        await _gateway.StartAsync(cancellationToken);
-        _gatewayStarted = true;
-        Url = GatewayApplication.ListeningAddress(_gateway);
+        await gateway.StartAsync(cancellationToken);
+        gatewayStarted = true;
+        Url = GatewayApplication.ListeningAddress(gateway);
     }
 
     /// <summary>The running process of the node named <paramref name="name"/> (<c>prefill0</c>, <c>decode1</c>, …).</summary>
@@ -117,15 +117,15 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         try
         {
-            if (_gatewayStarted) await _gateway!.StopAsync(CancellationToken.None);
-            if (_gateway is not null) await _gateway.DisposeAsync();
+            if (gatewayStarted) await gateway!.StopAsync(CancellationToken.None);
+            if (gateway is not null) await gateway.DisposeAsync();
         }
         finally
         {
-            if (_specs is not null) await StopNodesAsync();
+            if (specs is not null) await StopNodesAsync();
         }
     }
 
@@ -137,10 +137,10 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
         foreach (var node in nodes) node.Dispose();
         status.WriteLine($"stopped {nodes.Count} node process{(nodes.Count == 1 ? "" : "es")}");
         // Only now: a node still running inside the namespace would keep its veth end alive.
-        if (_link is not null)
+        if (link is not null)
         {
-            _link.Dispose();
-            status.WriteLine($"removed network namespace {_link.Namespace}");
+            link.Dispose();
+            status.WriteLine($"removed network namespace {link.Namespace}");
         }
         status.Flush();
     }
@@ -195,12 +195,12 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     /// <summary>Starts the node of <paramref name="spec"/>, in the list before anything can fail, so disposal stops it.</summary>
     private NodeProcess Launch(NodeSpec spec, NodeProcess? replacing = null)
     {
-        lock (_nodes)
+        lock (nodes)
         {
-            var node = NodeProcess.Start(spec, options.ModelDir, options.PlanFile, _nodeToken, PrefillAddresses(_specs!), log);
-            if (replacing is null) _nodes.Add(node);
-            else _nodes[_nodes.IndexOf(replacing)] = node;
-            _startedPids.Add(node.Pid);
+            var node = NodeProcess.Start(spec, options.ModelDir, options.PlanFile, nodeToken, PrefillAddresses(specs!), log);
+            if (replacing is null) nodes.Add(node);
+            else nodes[nodes.IndexOf(replacing)] = node;
+            startedPids.Add(node.Pid);
             return node;
         }
     }

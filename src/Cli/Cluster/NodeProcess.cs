@@ -14,20 +14,20 @@ namespace PdServe.Cli.Cluster;
 /// </summary>
 public sealed class NodeProcess : IDisposable
 {
-    private readonly ChildProcess _process;
+    private readonly ChildProcess process;
 
     private NodeProcess(NodeSpec spec, ChildProcess process)
     {
         Spec = spec;
-        _process = process;
+        this.process = process;
     }
 
     public NodeSpec Spec { get; }
-    public int Pid => _process.Pid;
-    public bool HasExited => _process.HasExited;
+    public int Pid => process.Pid;
+    public bool HasExited => process.HasExited;
 
     /// <summary>The node's last lines of output (for an error message when it dies).</summary>
-    public string LastOutput => _process.LastOutput;
+    public string LastOutput => process.LastOutput;
 
     /// <param name="prefillNodes">Addresses of the prefill nodes a decode node may pull KV from (ignored for prefill nodes).</param>
     public static NodeProcess Start(NodeSpec spec, string modelDirectory, string? planFile, string? nodeToken, IReadOnlyList<string> prefillNodes,
@@ -47,7 +47,7 @@ public sealed class NodeProcess : IDisposable
         // ip netns exec execs the node in place, so its parent is this process in both cases.
         info.Environment[ParentWatchdog.EnvironmentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var node = new NodeProcess(spec, ChildProcess.Start(spec.Name, info, log));
-        node._process.Pin(spec.Cores);
+        node.process.Pin(spec.Cores);
         return node;
     }
 
@@ -58,8 +58,8 @@ public sealed class NodeProcess : IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (_process.HasExited)
-                throw new CliError($"{Spec.Name} exited with code {_process.ExitCode} before it was healthy: {LastOutput}");
+            if (process.HasExited)
+                throw new CliError($"{Spec.Name} exited with code {process.ExitCode} before it was healthy: {LastOutput}");
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, Spec.Address + "/healthz")
@@ -85,12 +85,12 @@ public sealed class NodeProcess : IDisposable
     }
 
     /// <summary>SIGTERM, then a kill of the process tree if it is still running after <paramref name="grace"/>.</summary>
-    public void Stop(TimeSpan grace) => _process.Stop(grace);
+    public void Stop(TimeSpan grace) => process.Stop(grace);
 
     /// <summary>SIGKILL, no chance to clean up (the chaos benchmark's node failure); returns once it has exited.</summary>
-    public void Kill() => _process.Kill();
+    public void Kill() => process.Kill();
 
-    public void Dispose() => _process.Dispose();
+    public void Dispose() => process.Dispose();
 
     // ip execs the command in place, so the process started here is the node itself: signals and Kill reach it.
     private static ProcessStartInfo InNamespace(string networkNamespace, ProcessStartInfo node)

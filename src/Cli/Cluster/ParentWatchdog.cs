@@ -16,23 +16,23 @@ public sealed class ParentWatchdog : IDisposable
     public const string EnvironmentVariable = "PDSERVE_PARENT_PID";
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
-    private readonly int _parentPid;
-    private readonly CancellationTokenSource _parentGone = new();
-    private readonly CancellationTokenSource _disposed = new();
-    private readonly TimeSpan _exitBound;
+    private readonly int parentPid;
+    private readonly CancellationTokenSource parentGone = new();
+    private readonly CancellationTokenSource disposed = new();
+    private readonly TimeSpan exitBound;
 
     private ParentWatchdog(int parentPid, TimeSpan exitBound)
     {
-        _parentPid = parentPid;
-        _exitBound = exitBound;
+        this.parentPid = parentPid;
+        this.exitBound = exitBound;
         new Thread(Watch) { IsBackground = true, Name = "parent watchdog" }.Start();
     }
 
     /// <summary>The PID this process was told its parent has.</summary>
-    public int ParentPid => _parentPid;
+    public int ParentPid => parentPid;
 
     /// <summary>Cancelled once the parent is gone (possibly at once, when it was gone before the node started).</summary>
-    public CancellationToken ParentGone => _parentGone.Token;
+    public CancellationToken ParentGone => parentGone.Token;
 
     /// <summary>
     /// A watchdog on the parent named in the environment; null when none is named (a node started by hand or by a
@@ -48,20 +48,20 @@ public sealed class ParentWatchdog : IDisposable
     }
 
     /// <summary>Stops watching a parent that is still there; once it is gone, the hard exit stays armed.</summary>
-    public void Dispose() => _disposed.Cancel();
+    public void Dispose() => disposed.Cancel();
 
-    private bool ParentIsGone() => GetParentPid() != _parentPid;
+    private bool ParentIsGone() => GetParentPid() != parentPid;
 
     private void Watch()
     {
         while (!ParentIsGone())
         {
-            if (_disposed.Token.WaitHandle.WaitOne(PollInterval)) return;
+            if (disposed.Token.WaitHandle.WaitOne(PollInterval)) return;
         }
-        _parentGone.Cancel();
+        parentGone.Cancel();
         // The graceful stop is bounded by the caller; this bounds it again in case a foreground thread (a decode loop,
         // a model load still running) keeps the process alive after the node stopped.
-        Thread.Sleep(_exitBound);
+        Thread.Sleep(exitBound);
         Exit(ExitCodes.Failure);
     }
 

@@ -16,12 +16,12 @@ public sealed class ShapedLink : IDisposable
     public const string NamespaceAddress = "10.77.0.1";
     public const string RootAddress = "10.77.0.2";
 
-    private readonly string _rootEnd;
+    private readonly string rootEnd;
 
     private ShapedLink(string networkNamespace, string rootEnd)
     {
         Namespace = networkNamespace;
-        _rootEnd = rootEnd;
+        this.rootEnd = rootEnd;
     }
 
     public string Namespace { get; }
@@ -41,15 +41,15 @@ public sealed class ShapedLink : IDisposable
         try
         {
             Ip("netns", "add", link.Namespace);
-            Ip("link", "add", link._rootEnd, "type", "veth", "peer", "name", namespaceEnd);
+            Ip("link", "add", link.rootEnd, "type", "veth", "peer", "name", namespaceEnd);
             Ip("link", "set", namespaceEnd, "netns", link.Namespace);
-            Ip("addr", "add", RootAddress + "/24", "dev", link._rootEnd);
-            Ip("link", "set", link._rootEnd, "up");
+            Ip("addr", "add", RootAddress + "/24", "dev", link.rootEnd);
+            Ip("link", "set", link.rootEnd, "up");
             Ip("-n", link.Namespace, "addr", "add", NamespaceAddress + "/24", "dev", namespaceEnd);
             Ip("-n", link.Namespace, "link", "set", namespaceEnd, "up");
             Ip("-n", link.Namespace, "link", "set", "lo", "up");
             string burst = Burst(megabitsPerSecond);
-            Tool("tc", "qdisc", "add", "dev", link._rootEnd, "root", "tbf", "rate", rate, "burst", burst, "latency", "400ms");
+            Tool("tc", "qdisc", "add", "dev", link.rootEnd, "root", "tbf", "rate", rate, "burst", burst, "latency", "400ms");
             Tool("ip", "netns", "exec", link.Namespace, "tc", "qdisc", "add", "dev", namespaceEnd, "root", "tbf", "rate", rate, "burst", burst, "latency", "400ms");
             return link;
         }
@@ -73,7 +73,7 @@ public sealed class ShapedLink : IDisposable
         // Best effort, in this order: the namespace takes its veth end and so the pair; the explicit delete covers a
         // failure before the peer moved into the namespace.
         TryRun("ip", "netns", "del", Namespace);
-        TryRun("ip", "link", "del", _rootEnd);
+        TryRun("ip", "link", "del", rootEnd);
     }
 
     /// <summary>

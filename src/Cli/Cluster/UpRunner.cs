@@ -54,10 +54,10 @@ public static class UpRunner
     /// <summary>Ctrl-C, SIGTERM and SIGHUP cancel the run (instead of killing this process and orphaning the nodes).</summary>
     private sealed class SignalHandlers : IDisposable
     {
-        private readonly PosixSignalRegistration[] _registrations;
+        private readonly PosixSignalRegistration[] registrations;
 
         public SignalHandlers(CancellationTokenSource stop) =>
-            _registrations = [.. new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }.Select(signal =>
+            registrations = [.. new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }.Select(signal =>
                 PosixSignalRegistration.Create(signal, context =>
                 {
                     context.Cancel = true;
@@ -66,7 +66,7 @@ public static class UpRunner
 
         public void Dispose()
         {
-            foreach (var registration in _registrations) registration.Dispose();
+            foreach (var registration in registrations) registration.Dispose();
         }
     }
 }

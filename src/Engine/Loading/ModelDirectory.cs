@@ -13,7 +13,7 @@ public sealed class ModelDirectory
     public const string TokenizerModelFileName = "tokenizer.model";
     public const string TokenizerConfigFileName = "tokenizer_config.json";
 
-    private readonly Lazy<string> _fingerprint;
+    private readonly Lazy<string> fingerprint;
 
     private ModelDirectory(string path, ModelConfig config, GenerationConfig generation,
         string? weightsIndexPath, IReadOnlyList<string> weightFiles)
@@ -23,7 +23,7 @@ public sealed class ModelDirectory
         Generation = generation;
         WeightsIndexPath = weightsIndexPath;
         WeightFiles = weightFiles;
-        _fingerprint = new Lazy<string>(() => ModelFingerprint.Compute(Path));
+        fingerprint = new Lazy<string>(() => ModelFingerprint.Compute(Path));
     }
 
     /// <summary>Full path of the directory.</summary>
@@ -56,7 +56,7 @@ public sealed class ModelDirectory
     public int? BosTokenId => Generation.BosTokenId ?? Config.BosTokenId;
 
     /// <summary><see cref="ModelFingerprint"/> of this directory, computed on first use.</summary>
-    public string Fingerprint => _fingerprint.Value;
+    public string Fingerprint => fingerprint.Value;
 
     public static ModelDirectory Open(string path)
     {

@@ -12,16 +12,16 @@ public sealed class SafeTensorsCheckpoint : IWeightSource, IDisposable
     public const string SingleFileName = "model.safetensors";
     public const string IndexFileName = "model.safetensors.index.json";
 
-    private readonly Dictionary<string, SafeTensorsFile> _byTensor;
-    private readonly List<SafeTensorsFile> _files;
+    private readonly Dictionary<string, SafeTensorsFile> byTensor;
+    private readonly List<SafeTensorsFile> files;
 
     private SafeTensorsCheckpoint(string directory, string? indexPath, List<SafeTensorsFile> files,
         Dictionary<string, SafeTensorsFile> byTensor)
     {
         Directory = directory;
         IndexPath = indexPath;
-        _files = files;
-        _byTensor = byTensor;
+        this.files = files;
+        this.byTensor = byTensor;
         TensorNames = byTensor.Keys.Order(StringComparer.Ordinal).ToArray();
     }
 
@@ -33,13 +33,13 @@ public sealed class SafeTensorsCheckpoint : IWeightSource, IDisposable
     public bool IsSharded => IndexPath is not null;
 
     /// <summary>Paths of the weight files (one, or the shards in name order).</summary>
-    public IReadOnlyList<string> FilePaths => _files.Select(f => f.Path).ToArray();
+    public IReadOnlyList<string> FilePaths => files.Select(f => f.Path).ToArray();
 
     /// <summary>All tensor names, sorted.</summary>
     public IReadOnlyCollection<string> TensorNames { get; }
 
     /// <summary>The file errors about the checkpoint as a whole are reported against: the index, or the single file.</summary>
-    private string Source => IndexPath ?? _files[0].Path;
+    private string Source => IndexPath ?? files[0].Path;
 
     /// <summary>
     /// Opens the weights of <paramref name="directory"/>: model.safetensors.index.json when present, else model.safetensors.
@@ -91,7 +91,7 @@ public sealed class SafeTensorsCheckpoint : IWeightSource, IDisposable
         }
     }
 
-    public bool Contains(string name) => _byTensor.ContainsKey(name);
+    public bool Contains(string name) => byTensor.ContainsKey(name);
 
     public torch.ScalarType StoredDtype(string name) =>
         SafeTensorsDType.ToScalarType(GetInfo(name).DType)
@@ -99,17 +99,17 @@ public sealed class SafeTensorsCheckpoint : IWeightSource, IDisposable
 
     /// <summary>The header entry of a tensor; <see cref="ModelLoadException"/> when the checkpoint lacks it.</summary>
     public SafeTensorInfo GetInfo(string name) =>
-        _byTensor.TryGetValue(name, out var file) ? file.GetInfo(name) : throw new ModelLoadException(Source, "missing tensor", name);
+        byTensor.TryGetValue(name, out var file) ? file.GetInfo(name) : throw new ModelLoadException(Source, "missing tensor", name);
 
     /// <summary>The weight file that holds a tensor; <see cref="ModelLoadException"/> when the checkpoint lacks it.</summary>
     public string FileOf(string name) =>
-        _byTensor.TryGetValue(name, out var file) ? file.Path : throw new ModelLoadException(Source, "missing tensor", name);
+        byTensor.TryGetValue(name, out var file) ? file.Path : throw new ModelLoadException(Source, "missing tensor", name);
 
     /// <inheritdoc />
     public torch.Tensor Load(string name, long[] expectedShape, torch.ScalarType dtype)
     {
         ArgumentNullException.ThrowIfNull(expectedShape);
-        if (!_byTensor.TryGetValue(name, out var file)) throw new ModelLoadException(Source, "missing tensor", name);
+        if (!byTensor.TryGetValue(name, out var file)) throw new ModelLoadException(Source, "missing tensor", name);
         var info = file.GetInfo(name);
         if (!info.Shape.SequenceEqual(expectedShape))
             throw new ModelLoadException(file.Path,
@@ -121,12 +121,12 @@ public sealed class SafeTensorsCheckpoint : IWeightSource, IDisposable
     /// <summary>Loads a tensor with whatever shape it has, converted to <paramref name="dtype"/>.</summary>
     public torch.Tensor Load(string name, torch.ScalarType dtype)
     {
-        if (!_byTensor.TryGetValue(name, out var file)) throw new ModelLoadException(Source, "missing tensor", name);
+        if (!byTensor.TryGetValue(name, out var file)) throw new ModelLoadException(Source, "missing tensor", name);
         return file.Load(name, dtype);
     }
 
     public void Dispose()
     {
-        foreach (var file in _files) file.Dispose();
+        foreach (var file in files) file.Dispose();
     }
 }

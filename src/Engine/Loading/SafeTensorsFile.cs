@@ -19,18 +19,18 @@ public sealed class SafeTensorsFile : IDisposable
 
     private const long ChunkBytes = 64L * 1024 * 1024;
 
-    private readonly SafeFileHandle _handle;
-    private readonly Dictionary<string, SafeTensorInfo> _tensors;
-    private readonly long _dataStart;
+    private readonly SafeFileHandle handle;
+    private readonly Dictionary<string, SafeTensorInfo> tensors;
+    private readonly long dataStart;
 
     private SafeTensorsFile(string path, SafeFileHandle handle, Dictionary<string, SafeTensorInfo> tensors,
         IReadOnlyDictionary<string, string> metadata, long dataStart)
     {
         Path = path;
-        _handle = handle;
-        _tensors = tensors;
+        this.handle = handle;
+        this.tensors = tensors;
         Metadata = metadata;
-        _dataStart = dataStart;
+        this.dataStart = dataStart;
         TensorNames = tensors.Values.OrderBy(t => t.Begin).ThenBy(t => t.Name, StringComparer.Ordinal)
             .Select(t => t.Name).ToArray();
     }
@@ -43,13 +43,13 @@ public sealed class SafeTensorsFile : IDisposable
     /// <summary>The header's <c>__metadata__</c> string map (empty when absent).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    public IReadOnlyDictionary<string, SafeTensorInfo> Tensors => _tensors;
+    public IReadOnlyDictionary<string, SafeTensorInfo> Tensors => tensors;
 
-    public bool Contains(string name) => _tensors.ContainsKey(name);
+    public bool Contains(string name) => tensors.ContainsKey(name);
 
     /// <summary>The header entry of <paramref name="name"/>; <see cref="ModelLoadException"/> when it is not in the file.</summary>
     public SafeTensorInfo GetInfo(string name) =>
-        _tensors.TryGetValue(name, out var info) ? info : throw new ModelLoadException(Path, "missing tensor", name);
+        tensors.TryGetValue(name, out var info) ? info : throw new ModelLoadException(Path, "missing tensor", name);
 
     /// <summary>Opens and validates <paramref name="path"/>; throws <see cref="ModelLoadException"/> naming the file on any problem.</summary>
     public static SafeTensorsFile Open(string path)
@@ -129,12 +129,12 @@ public sealed class SafeTensorsFile : IDisposable
         long elementSize = bytes / info.ElementCount;
         long chunkElements = Math.Max(1, ChunkBytes / elementSize);
         using var flat = tensor.view(-1);
-        long offset = _dataStart + info.Begin;
+        long offset = dataStart + info.Begin;
         for (long start = 0; start < info.ElementCount; start += chunkElements)
         {
             long count = Math.Min(chunkElements, info.ElementCount - start);
             using var chunk = flat.narrow(0, start, count);
-            ReadExactly(_handle, chunk.bytes, offset + start * elementSize, Path, info.Name);
+            ReadExactly(handle, chunk.bytes, offset + start * elementSize, Path, info.Name);
         }
     }
 
@@ -273,5 +273,5 @@ public sealed class SafeTensorsFile : IDisposable
         return values;
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose() => handle.Dispose();
 }

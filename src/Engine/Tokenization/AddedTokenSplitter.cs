@@ -9,11 +9,11 @@ internal sealed record AddedToken(int Id, string Content, bool Special, bool LSt
 /// </summary>
 internal sealed class AddedTokenSplitter
 {
-    private readonly Dictionary<char, AddedToken[]> _byFirstChar;
+    private readonly Dictionary<char, AddedToken[]> byFirstChar;
 
     public AddedTokenSplitter(IEnumerable<AddedToken> tokens)
     {
-        _byFirstChar = tokens.Where(t => t.Content.Length > 0)
+        byFirstChar = tokens.Where(t => t.Content.Length > 0)
             .GroupBy(t => t.Content[0])
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
     }
@@ -21,12 +21,12 @@ internal sealed class AddedTokenSplitter
     /// <summary>Yields (text, null) for ordinary segments and (null, token) for added tokens, in order.</summary>
     public IEnumerable<(string? Text, AddedToken? Token)> Split(string text)
     {
-        if (_byFirstChar.Count == 0) { if (text.Length > 0) yield return (text, null); yield break; }
+        if (byFirstChar.Count == 0) { if (text.Length > 0) yield return (text, null); yield break; }
         int segmentStart = 0, i = 0;
         while (i < text.Length)
         {
             AddedToken? found = null;
-            if (_byFirstChar.TryGetValue(text[i], out var candidates))
+            if (byFirstChar.TryGetValue(text[i], out var candidates))
                 foreach (var t in candidates)
                     if (string.CompareOrdinal(text, i, t.Content, 0, t.Content.Length) == 0) { found = t; break; }
             if (found is null) { i++; continue; }

@@ -15,16 +15,16 @@ namespace PdServe.Engine.Tokenization;
 /// </remarks>
 internal sealed class BpeModel
 {
-    private readonly Dictionary<string, int> _vocab;
-    private readonly Dictionary<long, (int Rank, int NewId)> _merges;
-    private readonly int? _unkId;
-    private readonly bool _fuseUnk;
-    private readonly bool _byteFallback;
-    private readonly bool _ignoreMerges;
-    private readonly string? _continuingSubwordPrefix;
-    private readonly string? _endOfWordSuffix;
-    private readonly int[] _byteIds = new int[256];
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> vocab;
+    private readonly Dictionary<long, (int Rank, int NewId)> merges;
+    private readonly int? unkId;
+    private readonly bool fuseUnk;
+    private readonly bool byteFallback;
+    private readonly bool ignoreMerges;
+    private readonly string? continuingSubwordPrefix;
+    private readonly string? endOfWordSuffix;
+    private readonly int[] byteIds = new int[256];
+    private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
     private const int CacheCapacity = 50_000;
     private const int CacheMaxWordLength = 256;
 
@@ -35,34 +35,34 @@ internal sealed class BpeModel
         string? continuingSubwordPrefix, string? endOfWordSuffix,
         Func<string, Exception> error)
     {
-        _vocab = vocab;
-        _fuseUnk = fuseUnk;
-        _byteFallback = byteFallback;
-        _ignoreMerges = ignoreMerges;
-        _continuingSubwordPrefix = string.IsNullOrEmpty(continuingSubwordPrefix) ? null : continuingSubwordPrefix;
-        _endOfWordSuffix = string.IsNullOrEmpty(endOfWordSuffix) ? null : endOfWordSuffix;
+        this.vocab = vocab;
+        this.fuseUnk = fuseUnk;
+        this.byteFallback = byteFallback;
+        this.ignoreMerges = ignoreMerges;
+        this.continuingSubwordPrefix = string.IsNullOrEmpty(continuingSubwordPrefix) ? null : continuingSubwordPrefix;
+        this.endOfWordSuffix = string.IsNullOrEmpty(endOfWordSuffix) ? null : endOfWordSuffix;
         if (unkToken is not null)
         {
             if (!vocab.TryGetValue(unkToken, out var unk)) throw error($"unk_token '{unkToken}' is not in the vocabulary");
-            _unkId = unk;
+            unkId = unk;
         }
         for (int b = 0; b < 256; b++)
-            _byteIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out var id) ? id : -1;
-        if (byteFallback && Array.IndexOf(_byteIds, -1) >= 0)
+            byteIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out var id) ? id : -1;
+        if (byteFallback && Array.IndexOf(byteIds, -1) >= 0)
             throw error("byte_fallback is set but the vocabulary lacks some <0xNN> byte tokens");
 
-        _merges = new Dictionary<long, (int, int)>(merges.Count);
+        this.merges = new Dictionary<long, (int, int)>(merges.Count);
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
             if (!vocab.TryGetValue(left, out var l) || !vocab.TryGetValue(right, out var r))
                 throw error($"merge #{rank} '{left} {right}' uses a token that is not in the vocabulary");
-            string merged = _continuingSubwordPrefix is not null && right.StartsWith(_continuingSubwordPrefix, StringComparison.Ordinal)
-                ? left + right[_continuingSubwordPrefix.Length..]
+            string merged = this.continuingSubwordPrefix is not null && right.StartsWith(this.continuingSubwordPrefix, StringComparison.Ordinal)
+                ? left + right[this.continuingSubwordPrefix.Length..]
                 : left + right;
             if (!vocab.TryGetValue(merged, out var newId))
                 throw error($"merge #{rank} '{left} {right}' produces '{merged}', which is not in the vocabulary");
-            _merges.TryAdd(Key(l, r), (rank, newId));
+            this.merges.TryAdd(Key(l, r), (rank, newId));
         }
     }
 
@@ -71,14 +71,14 @@ internal sealed class BpeModel
     public void Encode(string word, List<int> output)
     {
         if (word.Length == 0) return;
-        if (_ignoreMerges && _vocab.TryGetValue(word, out var whole)) { output.Add(whole); return; }
-        if (word.Length <= CacheMaxWordLength && _cache.TryGetValue(word, out var cached)) { output.AddRange(cached); return; }
+        if (ignoreMerges && vocab.TryGetValue(word, out var whole)) { output.Add(whole); return; }
+        if (word.Length <= CacheMaxWordLength && cache.TryGetValue(word, out var cached)) { output.AddRange(cached); return; }
 
         var ids = EncodeUncached(word);
         if (word.Length <= CacheMaxWordLength)
         {
-            if (_cache.Count >= CacheCapacity) _cache.Clear();
-            _cache.TryAdd(word, ids);
+            if (cache.Count >= CacheCapacity) cache.Clear();
+            cache.TryAdd(word, ids);
         }
         output.AddRange(ids);
     }
@@ -94,20 +94,20 @@ internal sealed class BpeModel
         foreach (var rune in word.EnumerateRunes())
         {
             string piece = rune.ToString();
-            if (_continuingSubwordPrefix is not null && index > 0) piece = _continuingSubwordPrefix + piece;
-            if (_endOfWordSuffix is not null && index == runeCount - 1) piece += _endOfWordSuffix;
+            if (continuingSubwordPrefix is not null && index > 0) piece = continuingSubwordPrefix + piece;
+            if (endOfWordSuffix is not null && index == runeCount - 1) piece += endOfWordSuffix;
             index++;
-            if (_vocab.TryGetValue(piece, out var id)) { symbols.Add(id); lastWasUnk = false; continue; }
-            if (_byteFallback)
+            if (vocab.TryGetValue(piece, out var id)) { symbols.Add(id); lastWasUnk = false; continue; }
+            if (byteFallback)
             {
                 int n = rune.EncodeToUtf8(utf8);
-                for (int i = 0; i < n; i++) symbols.Add(_byteIds[utf8[i]]);
+                for (int i = 0; i < n; i++) symbols.Add(byteIds[utf8[i]]);
                 lastWasUnk = false;
                 continue;
             }
-            if (_unkId is int unk)
+            if (unkId is int unk)
             {
-                if (!(_fuseUnk && lastWasUnk)) symbols.Add(unk);
+                if (!(fuseUnk && lastWasUnk)) symbols.Add(unk);
                 lastWasUnk = true;
             }
             // No unk token: Hugging Face drops the character; so do we.
@@ -130,7 +130,7 @@ internal sealed class BpeModel
         {
             int right = next[pos];
             if (right < 0) return;
-            if (_merges.TryGetValue(Key(id[pos], id[right]), out var m))
+            if (merges.TryGetValue(Key(id[pos], id[right]), out var m))
                 queue.Enqueue((pos, right, id[pos], id[right], m.NewId), (m.Rank, pos));
         }
         for (int i = 0; i + 1 < n; i++) Push(i);

@@ -9,7 +9,7 @@ namespace PdServe.Engine.Tokenization;
 public sealed class ByteLevelWords(IReadOnlyList<string> specialTokens)
 {
     // The ids here are indexes into specialTokens; the caller maps them to vocabulary ids.
-    private readonly AddedTokenSplitter _splitter = new(specialTokens.Select((t, i) => new AddedToken(i, t, Special: true)));
+    private readonly AddedTokenSplitter splitter = new(specialTokens.Select((t, i) => new AddedToken(i, t, Special: true)));
 
     /// <summary>
     /// Appends the pieces of <paramref name="text"/> in order: (byte-level word, -1) for ordinary words and
@@ -19,7 +19,7 @@ public sealed class ByteLevelWords(IReadOnlyList<string> specialTokens)
     {
         var words = new List<string>();
         int position = 0;
-        foreach (var (segment, token) in _splitter.Split(text))
+        foreach (var (segment, token) in splitter.Split(text))
         {
             if (token is not null) output.Add((null, token.Id));
             else

@@ -11,18 +11,18 @@ public sealed class TextTokenizer
     /// <summary>Encodes one ordinary (non-added-token) segment, appending ids.</summary>
     internal delegate void SegmentEncoder(string segment, bool isFirstSegment, List<int> output);
 
-    private readonly AddedTokenSplitter _splitter;
-    private readonly SegmentEncoder _encodeSegment;
-    private readonly int[] _prefixIds;
-    private readonly int[] _suffixIds;
-    private readonly TokenDecoder _decoder;
+    private readonly AddedTokenSplitter splitter;
+    private readonly SegmentEncoder encodeSegment;
+    private readonly int[] prefixIds;
+    private readonly int[] suffixIds;
+    private readonly TokenDecoder decoder;
 
     internal TextTokenizer(AddedTokenSplitter splitter, SegmentEncoder encodeSegment, int[] prefixIds, int[] suffixIds,
         TokenDecoder decoder, int vocabSize, int? bosTokenId, int? eosTokenId, string? chatTemplate,
         IReadOnlySet<int> specialTokenIds)
     {
-        _splitter = splitter; _encodeSegment = encodeSegment; _prefixIds = prefixIds; _suffixIds = suffixIds;
-        _decoder = decoder; VocabSize = vocabSize; BosTokenId = bosTokenId; EosTokenId = eosTokenId;
+        this.splitter = splitter; this.encodeSegment = encodeSegment; this.prefixIds = prefixIds; this.suffixIds = suffixIds;
+        this.decoder = decoder; VocabSize = vocabSize; BosTokenId = bosTokenId; EosTokenId = eosTokenId;
         ChatTemplate = chatTemplate; SpecialTokenIds = specialTokenIds;
     }
 
@@ -49,15 +49,15 @@ public sealed class TextTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
-        if (addSpecialTokens) ids.AddRange(_prefixIds);
+        if (addSpecialTokens) ids.AddRange(prefixIds);
         int position = 0;
-        foreach (var (segment, token) in _splitter.Split(text))
+        foreach (var (segment, token) in splitter.Split(text))
         {
             if (token is not null) ids.Add(token.Id);
-            else _encodeSegment(segment!, position == 0, ids);
+            else encodeSegment(segment!, position == 0, ids);
             position++;
         }
-        if (addSpecialTokens) ids.AddRange(_suffixIds);
+        if (addSpecialTokens) ids.AddRange(suffixIds);
         return ids;
     }
 
@@ -65,7 +65,7 @@ public sealed class TextTokenizer
     public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var stream = new StreamingDetokenizer(_decoder, skipSpecialTokens);
+        var stream = new StreamingDetokenizer(decoder, skipSpecialTokens);
         var sb = new System.Text.StringBuilder();
         foreach (var id in ids) sb.Append(stream.Push(id));
         sb.Append(stream.Flush());
@@ -73,5 +73,5 @@ public sealed class TextTokenizer
     }
 
     /// <summary>A detokenizer for one generation stream (not thread-safe; one per request).</summary>
-    public StreamingDetokenizer CreateStreamingDetokenizer(bool skipSpecialTokens = true) => new(_decoder, skipSpecialTokens);
+    public StreamingDetokenizer CreateStreamingDetokenizer(bool skipSpecialTokens = true) => new(decoder, skipSpecialTokens);
 }

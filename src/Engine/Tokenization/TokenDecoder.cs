@@ -9,12 +9,12 @@ namespace PdServe.Engine.Tokenization;
 /// </summary>
 internal sealed class TokenDecoder
 {
-    private readonly string?[] _tokens;          // id -> token string
-    private readonly bool[] _isAdded;            // added tokens are emitted verbatim
-    private readonly IReadOnlySet<int> _special;
-    private readonly bool _byteLevel;
-    private readonly bool _byteFallback;
-    private readonly IReadOnlyList<(string From, string To)> _replacements;
+    private readonly string?[] tokens;          // id -> token string
+    private readonly bool[] isAdded;            // added tokens are emitted verbatim
+    private readonly IReadOnlySet<int> special;
+    private readonly bool byteLevel;
+    private readonly bool byteFallback;
+    private readonly IReadOnlyList<(string From, string To)> replacements;
 
     /// <summary>How many leading spaces to strip from the start of the decoded text (Strip/Metaspace decoders).</summary>
     public int StripLeadingSpaces { get; }
@@ -22,23 +22,23 @@ internal sealed class TokenDecoder
     public TokenDecoder(string?[] tokens, bool[] isAdded, IReadOnlySet<int> special, bool byteLevel,
         bool byteFallback, IReadOnlyList<(string From, string To)> replacements, int stripLeadingSpaces)
     {
-        _tokens = tokens; _isAdded = isAdded; _special = special; _byteLevel = byteLevel;
-        _byteFallback = byteFallback; _replacements = replacements; StripLeadingSpaces = stripLeadingSpaces;
+        this.tokens = tokens; this.isAdded = isAdded; this.special = special; this.byteLevel = byteLevel;
+        this.byteFallback = byteFallback; this.replacements = replacements; StripLeadingSpaces = stripLeadingSpaces;
     }
 
     public void AppendBytes(int id, bool skipSpecialTokens, List<byte> output)
     {
-        if ((uint)id >= (uint)_tokens.Length || _tokens[id] is not string token) return; // unknown id: nothing
-        if (skipSpecialTokens && _special.Contains(id)) return;
-        if (_isAdded[id]) { output.AddRange(Encoding.UTF8.GetBytes(token)); return; }
-        if (_byteLevel) { ByteLevelMapping.Decode(token, output); return; }
-        if (_byteFallback && token.Length == 6 && token.StartsWith("<0x", StringComparison.Ordinal) && token[5] == '>'
+        if ((uint)id >= (uint)tokens.Length || tokens[id] is not string token) return; // unknown id: nothing
+        if (skipSpecialTokens && special.Contains(id)) return;
+        if (isAdded[id]) { output.AddRange(Encoding.UTF8.GetBytes(token)); return; }
+        if (byteLevel) { ByteLevelMapping.Decode(token, output); return; }
+        if (byteFallback && token.Length == 6 && token.StartsWith("<0x", StringComparison.Ordinal) && token[5] == '>'
             && byte.TryParse(token.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out var b))
         {
             output.Add(b);
             return;
         }
-        foreach (var (from, to) in _replacements) token = token.Replace(from, to, StringComparison.Ordinal);
+        foreach (var (from, to) in replacements) token = token.Replace(from, to, StringComparison.Ordinal);
         output.AddRange(Encoding.UTF8.GetBytes(token));
     }
 }
@@ -52,43 +52,43 @@ internal sealed class TokenDecoder
 /// </summary>
 public sealed class StreamingDetokenizer
 {
-    private readonly TokenDecoder _decoder;
-    private readonly bool _skipSpecialTokens;
-    private readonly List<byte> _pending = new();
-    private int _stripRemaining;
+    private readonly TokenDecoder decoder;
+    private readonly bool skipSpecialTokens;
+    private readonly List<byte> pending = new();
+    private int stripRemaining;
 
     internal StreamingDetokenizer(TokenDecoder decoder, bool skipSpecialTokens)
     {
-        _decoder = decoder;
-        _skipSpecialTokens = skipSpecialTokens;
-        _stripRemaining = decoder.StripLeadingSpaces;
+        this.decoder = decoder;
+        this.skipSpecialTokens = skipSpecialTokens;
+        stripRemaining = decoder.StripLeadingSpaces;
     }
 
     /// <summary>Adds one generated token; returns the newly completed text (possibly empty).</summary>
     public string Push(int tokenId)
     {
-        int before = _pending.Count;
-        _decoder.AppendBytes(tokenId, _skipSpecialTokens, _pending);
-        if (_stripRemaining > 0 && _pending.Count > before)
+        int before = pending.Count;
+        decoder.AppendBytes(tokenId, skipSpecialTokens, pending);
+        if (stripRemaining > 0 && pending.Count > before)
         {
             int i = 0;
-            while (i < _pending.Count && _stripRemaining > 0 && _pending[i] == (byte)' ') { i++; _stripRemaining--; }
-            if (i < _pending.Count) _stripRemaining = 0; // text started: stop stripping
-            _pending.RemoveRange(0, i);
+            while (i < pending.Count && stripRemaining > 0 && pending[i] == (byte)' ') { i++; stripRemaining--; }
+            if (i < pending.Count) stripRemaining = 0; // text started: stop stripping
+            pending.RemoveRange(0, i);
         }
-        int complete = CompletePrefixLength(_pending);
+        int complete = CompletePrefixLength(pending);
         if (complete == 0) return string.Empty;
-        var text = Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending)[..complete]);
-        _pending.RemoveRange(0, complete);
+        var text = Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending)[..complete]);
+        pending.RemoveRange(0, complete);
         return text;
     }
 
     /// <summary>Returns whatever is still held back (an incomplete sequence decodes to U+FFFD).</summary>
     public string Flush()
     {
-        if (_pending.Count == 0) return string.Empty;
-        var text = Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending));
-        _pending.Clear();
+        if (pending.Count == 0) return string.Empty;
+        var text = Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending));
+        pending.Clear();
         return text;
     }
 

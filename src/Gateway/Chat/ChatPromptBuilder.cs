@@ -10,21 +10,21 @@ namespace PdServe.Gateway.Chat;
 /// </summary>
 public sealed class ChatPromptBuilder
 {
-    private readonly ChatModel _model;
-    private readonly JinjaTemplate? _template;
-    private readonly string _bosToken;
-    private readonly string _eosToken;
+    private readonly ChatModel model;
+    private readonly JinjaTemplate? template;
+    private readonly string bosToken;
+    private readonly string eosToken;
 
     public ChatPromptBuilder(ChatModel model, ILogger<ChatPromptBuilder> logger)
     {
-        _model = model;
+        this.model = model;
         var tokenizer = model.Tokenizer;
-        _bosToken = tokenizer.BosTokenId is { } bos ? tokenizer.Decode([bos], skipSpecialTokens: false) : "";
-        _eosToken = tokenizer.EosTokenId is { } eos ? tokenizer.Decode([eos], skipSpecialTokens: false) : "";
+        bosToken = tokenizer.BosTokenId is { } bos ? tokenizer.Decode([bos], skipSpecialTokens: false) : "";
+        eosToken = tokenizer.EosTokenId is { } eos ? tokenizer.Decode([eos], skipSpecialTokens: false) : "";
         if (string.IsNullOrEmpty(tokenizer.ChatTemplate)) return;
         try
         {
-            _template = JinjaTemplate.Parse(tokenizer.ChatTemplate);
+            template = JinjaTemplate.Parse(tokenizer.ChatTemplate);
         }
         catch (JinjaException e)
         {
@@ -37,11 +37,11 @@ public sealed class ChatPromptBuilder
     /// <exception cref="ChatTemplateFailedException">The template failed while rendering.</exception>
     public IReadOnlyList<int> Build(IReadOnlyList<ChatMessage> messages)
     {
-        if (_template is null) return _model.Tokenizer.Encode(PlainChatFormat.Render(messages));
+        if (template is null) return model.Tokenizer.Encode(PlainChatFormat.Render(messages));
         string text;
         try
         {
-            text = _template.Render(new Dictionary<string, object?>(StringComparer.Ordinal)
+            text = template.Render(new Dictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["messages"] = messages.Select(m => (object?)new Dictionary<string, object?>(StringComparer.Ordinal)
                 {
@@ -49,8 +49,8 @@ public sealed class ChatPromptBuilder
                     ["content"] = m.Content,
                 }).ToList(),
                 ["add_generation_prompt"] = true,
-                ["bos_token"] = _bosToken,
-                ["eos_token"] = _eosToken,
+                ["bos_token"] = bosToken,
+                ["eos_token"] = eosToken,
             });
         }
         catch (JinjaRaisedException e)
@@ -61,6 +61,6 @@ public sealed class ChatPromptBuilder
         {
             throw new ChatTemplateFailedException(e.Message);
         }
-        return _model.Tokenizer.Encode(text, addSpecialTokens: false);
+        return model.Tokenizer.Encode(text, addSpecialTokens: false);
     }
 }

@@ -8,46 +8,46 @@ namespace PdServe.Gateway.Generation;
 /// </summary>
 public sealed class AdmissionGate : IDisposable
 {
-    private readonly SemaphoreSlim _slots;
-    private readonly AdmissionLimits _limits;
-    private int _waiting;
+    private readonly SemaphoreSlim slots;
+    private readonly AdmissionLimits limits;
+    private int waiting;
 
     public AdmissionGate(IOptions<AdmissionLimits> limits)
     {
-        _limits = limits.Value;
-        _slots = new SemaphoreSlim(_limits.MaxConcurrentRequests, _limits.MaxConcurrentRequests);
+        this.limits = limits.Value;
+        slots = new SemaphoreSlim(this.limits.MaxConcurrentRequests, this.limits.MaxConcurrentRequests);
     }
 
     /// <summary>Waits for a slot; dispose the returned lease to free it.</summary>
     public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
     {
-        if (_slots.Wait(0)) return new Lease(_slots);
-        if (Interlocked.Increment(ref _waiting) > _limits.MaxQueuedRequests)
+        if (slots.Wait(0)) return new Lease(slots);
+        if (Interlocked.Increment(ref waiting) > limits.MaxQueuedRequests)
         {
-            Interlocked.Decrement(ref _waiting);
+            Interlocked.Decrement(ref waiting);
             throw new GenerationException(GenerationFailure.Overloaded, "The gateway's queue is full; retry later");
         }
         try
         {
-            if (!await _slots.WaitAsync(_limits.QueueTimeout, cancellationToken))
-                throw new GenerationException(GenerationFailure.Overloaded, $"No generation slot freed within {_limits.QueueTimeout.TotalSeconds:0} s; retry later");
-            return new Lease(_slots);
+            if (!await slots.WaitAsync(limits.QueueTimeout, cancellationToken))
+                throw new GenerationException(GenerationFailure.Overloaded, $"No generation slot freed within {limits.QueueTimeout.TotalSeconds:0} s; retry later");
+            return new Lease(slots);
         }
         finally
         {
-            Interlocked.Decrement(ref _waiting);
+            Interlocked.Decrement(ref waiting);
         }
     }
 
-    public void Dispose() => _slots.Dispose();
+    public void Dispose() => slots.Dispose();
 
     private sealed class Lease(SemaphoreSlim slots) : IDisposable
     {
-        private int _released;
+        private int released;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0) slots.Release();
+            if (Interlocked.Exchange(ref released, 1) == 0) slots.Release();
         }
     }
 }

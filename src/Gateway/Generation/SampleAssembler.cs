@@ -1,5 +1,5 @@
-using PdServe.Engine.Tokenization;
 using PdServe.Contracts;
+using PdServe.Engine.Tokenization;
 
 namespace PdServe.Gateway.Generation;
 
@@ -9,9 +9,9 @@ namespace PdServe.Gateway.Generation;
 /// </summary>
 public sealed class SampleAssembler(int choiceIndex, TextTokenizer tokenizer, IReadOnlyList<string> stop, bool logprobs)
 {
-    private readonly StreamingDetokenizer _detokenizer = tokenizer.CreateStreamingDetokenizer();
-    private readonly StopStringMatcher _stop = new(stop);
-    private List<TokenLogprobInfo> _pending = [];
+    private readonly StreamingDetokenizer detokenizer = tokenizer.CreateStreamingDetokenizer();
+    private readonly StopStringMatcher stop = new(stop);
+    private List<TokenLogprobInfo> pending = [];
 
     /// <summary>Tokens consumed: everything received up to and including the one that completed a stop string.</summary>
     public int TokenCount { get; private set; }
@@ -23,10 +23,10 @@ public sealed class SampleAssembler(int choiceIndex, TextTokenizer tokenizer, IR
         if (Done) return null;
         TokenCount++;
         if (logprobs)
-            _pending.Add(new TokenLogprobInfo(TokenText(token.TokenId), token.Logprob,
+            pending.Add(new TokenLogprobInfo(TokenText(token.TokenId), token.Logprob,
                 token.TopLogprobs.Select(t => new TopLogprobInfo(TokenText(t.TokenId), t.Logprob)).ToList()));
-        string released = _stop.Push(_detokenizer.Push(token.TokenId));
-        if (_stop.Stopped) return Finish(released, "stop");
+        string released = stop.Push(detokenizer.Push(token.TokenId));
+        if (stop.Stopped) return Finish(released, "stop");
         return released.Length > 0 ? Delta(released, null) : null;
     }
 
@@ -34,9 +34,9 @@ public sealed class SampleAssembler(int choiceIndex, TextTokenizer tokenizer, IR
     public ChoiceDelta? OnFinished(string finishReason)
     {
         if (Done) return null;
-        string released = _stop.Push(_detokenizer.Flush());
-        if (_stop.Stopped) return Finish(released, "stop");
-        return Finish(released + _stop.Flush(), finishReason);
+        string released = stop.Push(detokenizer.Flush());
+        if (stop.Stopped) return Finish(released, "stop");
+        return Finish(released + stop.Flush(), finishReason);
     }
 
     private ChoiceDelta Finish(string text, string reason)
@@ -47,8 +47,8 @@ public sealed class SampleAssembler(int choiceIndex, TextTokenizer tokenizer, IR
 
     private ChoiceDelta Delta(string text, string? finishReason)
     {
-        var tokens = _pending;
-        _pending = [];
+        var tokens = pending;
+        pending = [];
         return new ChoiceDelta(choiceIndex, text, tokens, finishReason);
     }
 

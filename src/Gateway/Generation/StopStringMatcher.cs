@@ -6,7 +6,7 @@ namespace PdServe.Gateway.Generation;
 /// </summary>
 public sealed class StopStringMatcher(IReadOnlyList<string> stops)
 {
-    private string _held = "";
+    private string held = "";
 
     /// <summary>True once a stop string was found; later pieces are ignored.</summary>
     public bool Stopped { get; private set; }
@@ -17,7 +17,7 @@ public sealed class StopStringMatcher(IReadOnlyList<string> stops)
         if (Stopped) return "";
         if (stops.Count == 0) return text;
         // Released text held no stop and no stop's start, so a match can only begin inside the held suffix or later.
-        string buffer = _held + text;
+        string buffer = held + text;
         int earliest = -1;
         foreach (string stop in stops)
         {
@@ -27,19 +27,19 @@ public sealed class StopStringMatcher(IReadOnlyList<string> stops)
         if (earliest >= 0)
         {
             Stopped = true;
-            _held = "";
+            held = "";
             return buffer[..earliest];
         }
         int keep = LongestStopPrefixSuffix(buffer);
-        _held = buffer[^keep..];
+        held = buffer[^keep..];
         return buffer[..^keep];
     }
 
     /// <summary>At the end of the sample: releases what was held back (it did not become a stop string).</summary>
     public string Flush()
     {
-        string held = _held;
-        _held = "";
+        string held = this.held;
+        this.held = "";
         return held;
     }
 

@@ -9,13 +9,13 @@ namespace PdServe.Gateway.Model;
 /// </summary>
 public sealed class ServedModel
 {
-    private readonly ModelConfig _config;
+    private readonly ModelConfig config;
 
     private ServedModel(string id, string directory, ModelConfig config, TextTokenizer tokenizer, DateTimeOffset created)
     {
         Id = id;
         Directory = directory;
-        _config = config;
+        this.config = config;
         Tokenizer = tokenizer;
         Created = created;
     }
@@ -24,12 +24,12 @@ public sealed class ServedModel
     public string Directory { get; }
     public TextTokenizer Tokenizer { get; }
     public DateTimeOffset Created { get; }
-    public int ContextLength => _config.MaxPositionEmbeddings;
+    public int ContextLength => config.MaxPositionEmbeddings;
     /// <summary>
     /// Token ids a prompt may hold: those both the tokenizer and the model's embedding know (config.json's
     /// <c>vocab_size</c> may be padded past the tokenizer, or a tokenizer may add tokens the model lacks).
     /// </summary>
-    public int VocabSize => Math.Min(_config.VocabSize, Tokenizer.VocabSize);
+    public int VocabSize => Math.Min(config.VocabSize, Tokenizer.VocabSize);
 
     /// <exception cref="ModelLoadException">The directory lacks config.json or usable tokenizer files.</exception>
     public static ServedModel Load(string directory, string? id)

@@ -13,10 +13,10 @@ namespace PdServe.Gateway.Routing;
 public sealed class DecodeClients(IOptionsMonitor<RoutingOptions> options) : IDisposable
 {
 
-    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, GrpcChannel> channels = new(StringComparer.OrdinalIgnoreCase);
 
     public DecodeService.DecodeServiceClient For(string address) =>
-        new(_channels.GetOrAdd(address, a => GrpcChannel.ForAddress(a, new GrpcChannelOptions
+        new(channels.GetOrAdd(address, a => GrpcChannel.ForAddress(a, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
             {
@@ -40,7 +40,7 @@ public sealed class DecodeClients(IOptionsMonitor<RoutingOptions> options) : IDi
 
     public void Dispose()
     {
-        foreach (var channel in _channels.Values) channel.Dispose();
-        _channels.Clear();
+        foreach (var channel in channels.Values) channel.Dispose();
+        channels.Clear();
     }
 }

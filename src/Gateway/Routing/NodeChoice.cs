@@ -9,7 +9,7 @@ namespace PdServe.Gateway.Routing;
 /// </summary>
 public sealed class NodeChoice : IDisposable
 {
-    private int _released;
+    private int released;
 
     public NodeChoice(ClusterState cluster, DestinationState destination)
     {
@@ -25,7 +25,7 @@ public sealed class NodeChoice : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _released, 1) == 0) Adjust(Destination, -1);
+        if (Interlocked.Exchange(ref released, 1) == 0) Adjust(Destination, -1);
     }
 
     // The property is a read-modify-write; the gateway is its only writer, so a lock on the destination suffices.

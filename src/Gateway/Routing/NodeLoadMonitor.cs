@@ -15,11 +15,11 @@ public sealed class NodeLoadMonitor : BackgroundService
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(1);
 
-    private readonly IProxyStateLookup _proxyState;
-    private readonly IOptionsMonitor<RoutingOptions> _options;
-    private readonly ILogger<NodeLoadMonitor> _logger;
-    private readonly NodeLoadStore _loads;
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
+    private readonly IProxyStateLookup proxyState;
+    private readonly IOptionsMonitor<RoutingOptions> options;
+    private readonly ILogger<NodeLoadMonitor> logger;
+    private readonly NodeLoadStore loads;
+    private readonly HttpClient http = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
     {
         Timeout = RequestTimeout,
     };
@@ -27,10 +27,10 @@ public sealed class NodeLoadMonitor : BackgroundService
     public NodeLoadMonitor(IProxyStateLookup proxyState, NodeLoadStore loads, IOptionsMonitor<RoutingOptions> options,
         ILogger<NodeLoadMonitor> logger)
     {
-        _loads = loads;
-        _proxyState = proxyState;
-        _options = options;
-        _logger = logger;
+        this.loads = loads;
+        this.proxyState = proxyState;
+        this.options = options;
+        this.logger = logger;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -40,7 +40,7 @@ public sealed class NodeLoadMonitor : BackgroundService
             await PollOnceAsync(stoppingToken);
             try
             {
-                await Task.Delay(_options.CurrentValue.LoadPollInterval, stoppingToken);
+                await Task.Delay(options.CurrentValue.LoadPollInterval, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -55,7 +55,7 @@ public sealed class NodeLoadMonitor : BackgroundService
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (string pool in NodePools.All)
         {
-            if (!_proxyState.TryGetCluster(pool, out var cluster)) continue;
+            if (!proxyState.TryGetCluster(pool, out var cluster)) continue;
             var request = cluster.Model.Config.HttpRequest;
             Version version = request?.Version ?? HttpVersion.Version20;
             HttpVersionPolicy policy = request?.VersionPolicy ?? HttpVersionPolicy.RequestVersionOrLower;
@@ -65,7 +65,7 @@ public sealed class NodeLoadMonitor : BackgroundService
                 if (seen.Add(address)) polls.Add(PollAsync(address, version, policy, cancellationToken));
             }
         }
-        _loads.RetainOnly(seen);
+        loads.RetainOnly(seen);
         await Task.WhenAll(polls);
     }
 
@@ -74,21 +74,21 @@ public sealed class NodeLoadMonitor : BackgroundService
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, address + "/load") { Version = version, VersionPolicy = policy };
-            using var response = await _http.SendAsync(request, cancellationToken);
+            using var response = await http.SendAsync(request, cancellationToken);
             response.EnsureSuccessStatusCode();
             var load = await response.Content.ReadFromJsonAsync<NodeLoad>(cancellationToken);
-            if (load is not null) _loads.Set(address, load);
+            if (load is not null) loads.Set(address, load);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
-            if (_loads.Remove(address))
-                _logger.LogDebug("No load report from {Address}: {Reason}", address, e.Message);
+            if (loads.Remove(address))
+                logger.LogDebug("No load report from {Address}: {Reason}", address, e.Message);
         }
     }
 
     public override void Dispose()
     {
-        _http.Dispose();
+        http.Dispose();
         base.Dispose();
     }
 }

@@ -9,19 +9,19 @@ namespace PdServe.Gateway.Routing;
 /// </summary>
 public sealed class NodeLoadStore
 {
-    private readonly ConcurrentDictionary<string, NodeLoad> _loads = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, NodeLoad> loads = new(StringComparer.OrdinalIgnoreCase);
 
-    public bool TryGet(string address, out NodeLoad load) => _loads.TryGetValue(address.TrimEnd('/'), out load!);
+    public bool TryGet(string address, out NodeLoad load) => loads.TryGetValue(address.TrimEnd('/'), out load!);
 
-    public void Set(string address, NodeLoad load) => _loads[address.TrimEnd('/')] = load;
+    public void Set(string address, NodeLoad load) => loads[address.TrimEnd('/')] = load;
 
     /// <summary>Forgets a node's report; true when there was one.</summary>
-    public bool Remove(string address) => _loads.TryRemove(address.TrimEnd('/'), out _);
+    public bool Remove(string address) => loads.TryRemove(address.TrimEnd('/'), out _);
 
     /// <summary>Forgets every node not in <paramref name="addresses"/> (nodes that left the configuration).</summary>
     public void RetainOnly(IReadOnlySet<string> addresses)
     {
-        foreach (string gone in _loads.Keys.Where(k => !addresses.Contains(k)).ToList())
-            _loads.TryRemove(gone, out _);
+        foreach (string gone in loads.Keys.Where(k => !addresses.Contains(k)).ToList())
+            loads.TryRemove(gone, out _);
     }
 }

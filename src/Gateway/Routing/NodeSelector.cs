@@ -12,21 +12,21 @@ namespace PdServe.Gateway.Routing;
 /// </summary>
 public sealed class NodeSelector : IPoolCensus
 {
-    private readonly IProxyStateLookup _proxyState;
-    private readonly Dictionary<string, ILoadBalancingPolicy> _policies;
+    private readonly IProxyStateLookup proxyState;
+    private readonly Dictionary<string, ILoadBalancingPolicy> policies;
 
     public NodeSelector(IProxyStateLookup proxyState, IEnumerable<ILoadBalancingPolicy> policies)
     {
-        _proxyState = proxyState;
-        _policies = policies.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        this.proxyState = proxyState;
+        this.policies = policies.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>True when the pool is configured with at least one destination (healthy or not).</summary>
     public bool HasNodes(string pool) =>
-        _proxyState.TryGetCluster(pool, out var cluster) && cluster.Destinations.Count > 0;
+        proxyState.TryGetCluster(pool, out var cluster) && cluster.Destinations.Count > 0;
 
     /// <summary>Each pool's available destinations now, and how many it is configured with (after DNS resolution).</summary>
-    public IEnumerable<PoolSize> Count() => NodePools.All.Select(pool => _proxyState.TryGetCluster(pool, out var cluster)
+    public IEnumerable<PoolSize> Count() => NodePools.All.Select(pool => proxyState.TryGetCluster(pool, out var cluster)
         ? new PoolSize(pool, cluster.DestinationsState.AvailableDestinations.Count, cluster.Destinations.Count)
         : new PoolSize(pool, 0, 0));
 
@@ -36,7 +36,7 @@ public sealed class NodeSelector : IPoolCensus
     /// </summary>
     public NodeChoice Pick(string pool, HttpContext context, IReadOnlyCollection<DestinationState> avoid)
     {
-        if (!_proxyState.TryGetCluster(pool, out var cluster))
+        if (!proxyState.TryGetCluster(pool, out var cluster))
             throw new NoHealthyNodeException(pool);
         IReadOnlyList<DestinationState> available = cluster.DestinationsState.AvailableDestinations;
         if (avoid.Count > 0)
@@ -47,7 +47,7 @@ public sealed class NodeSelector : IPoolCensus
         if (available.Count == 0)
             throw new NoHealthyNodeException(pool);
         string policyName = cluster.Model.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices;
-        if (!_policies.TryGetValue(policyName, out var policy))
+        if (!policies.TryGetValue(policyName, out var policy))
             throw new InvalidOperationException($"Cluster '{pool}' names unknown load-balancing policy '{policyName}'");
         DestinationState destination = available.Count == 1
             ? available[0]

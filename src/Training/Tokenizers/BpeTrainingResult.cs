@@ -5,25 +5,25 @@ namespace PdServe.Training.Tokenizers;
 /// <summary>A trained byte-level BPE tokenizer: vocabulary, merges and special tokens, ready to be written.</summary>
 public sealed class BpeTrainingResult
 {
-    private readonly BpeTrainingOptions _options;
-    private readonly ByteLevelWords _splitter;
-    private readonly Dictionary<long, (int Rank, int NewId)> _mergeByPair = new();
+    private readonly BpeTrainingOptions options;
+    private readonly ByteLevelWords splitter;
+    private readonly Dictionary<long, (int Rank, int NewId)> mergeByPair = new();
 
     internal BpeTrainingResult(IReadOnlyList<string> vocabulary, IReadOnlyList<(string Left, string Right)> merges,
         BpeTrainingOptions options)
     {
         Vocabulary = vocabulary;
         Merges = merges;
-        _options = options;
+        this.options = options;
         SpecialTokens = options.SpecialTokens;
-        _splitter = new ByteLevelWords(SpecialTokens);
+        splitter = new ByteLevelWords(SpecialTokens);
 
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < vocabulary.Count; i++) ids[vocabulary[i]] = i;
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (l, r) = merges[rank];
-            _mergeByPair[PairStatistics.Pair(ids[l], ids[r])] = (rank, ids[l + r]);
+            mergeByPair[PairStatistics.Pair(ids[l], ids[r])] = (rank, ids[l + r]);
         }
     }
 
@@ -39,16 +39,16 @@ public sealed class BpeTrainingResult
     /// <summary>All ids: the learned vocabulary plus the special tokens.</summary>
     public int VocabSize => Vocabulary.Count + SpecialTokens.Count;
 
-    public int? BosTokenId => IdOfSpecial(_options.BosToken);
-    public int? EosTokenId => IdOfSpecial(_options.EosToken);
+    public int? BosTokenId => IdOfSpecial(options.BosToken);
+    public int? EosTokenId => IdOfSpecial(options.EosToken);
 
     /// <summary>The settings <see cref="WriteTokenizer"/> hands to <see cref="TokenizerJsonWriter.Write"/>.</summary>
     public TokenizerJsonWriterOptions WriterOptions => new()
     {
         SpecialTokens = SpecialTokens,
-        BosToken = _options.BosToken,
-        EosToken = _options.EosToken,
-        AddBosToken = _options.AddBosToken,
+        BosToken = options.BosToken,
+        EosToken = options.EosToken,
+        AddBosToken = options.AddBosToken,
     };
 
     /// <summary>Writes tokenizer.json and tokenizer_config.json into <paramref name="modelDirectory"/> (created if missing).</summary>
@@ -63,9 +63,9 @@ public sealed class BpeTrainingResult
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>();
-        if (addSpecialTokens && _options.AddBosToken && BosTokenId is int bos) ids.Add(bos);
+        if (addSpecialTokens && options.AddBosToken && BosTokenId is int bos) ids.Add(bos);
         var pieces = new List<(string? Word, int SpecialIndex)>();
-        _splitter.Split(text, pieces);
+        splitter.Split(text, pieces);
         foreach (var (word, special) in pieces)
         {
             if (word is null) ids.Add(Vocabulary.Count + special);
@@ -83,7 +83,7 @@ public sealed class BpeTrainingResult
             (int Rank, int NewId) best = (int.MaxValue, -1);
             int bestLeft = -1, bestRight = -1;
             for (int i = 0; i + 1 < word.Count; i++)
-                if (_mergeByPair.TryGetValue(PairStatistics.Pair(word[i], word[i + 1]), out var m) && m.Rank < best.Rank)
+                if (mergeByPair.TryGetValue(PairStatistics.Pair(word[i], word[i + 1]), out var m) && m.Rank < best.Rank)
                     (best, bestLeft, bestRight) = (m, word[i], word[i + 1]);
             if (best.NewId < 0) return word;
 

@@ -16,10 +16,10 @@ namespace PdServe.Training.Tokenizers;
 /// </remarks>
 internal sealed class PairStatistics
 {
-    private readonly Dictionary<long, long> _counts = new();
-    private readonly Dictionary<long, HashSet<int>> _words = new();
-    private readonly Dictionary<long, long> _pending = new();
-    private readonly PriorityQueue<long, (long Count, long Pair)> _queue = new(MostFrequentFirst.Instance);
+    private readonly Dictionary<long, long> counts = new();
+    private readonly Dictionary<long, HashSet<int>> words = new();
+    private readonly Dictionary<long, long> pending = new();
+    private readonly PriorityQueue<long, (long Count, long Pair)> queue = new(MostFrequentFirst.Instance);
 
     public static long Pair(int left, int right) => ((long)left << 32) | (uint)right;
     public static int Left(long pair) => (int)(pair >> 32);
@@ -28,41 +28,41 @@ internal sealed class PairStatistics
     /// <summary>Records that word <paramref name="word"/> gained (positive) or lost (negative) occurrences of a pair.</summary>
     public void Change(long pair, long delta, int word)
     {
-        ref long pending = ref CollectionsMarshal.GetValueRefOrAddDefault(_pending, pair, out _);
+        ref long pending = ref CollectionsMarshal.GetValueRefOrAddDefault(this.pending, pair, out _);
         pending += delta;
         if (delta <= 0) return;
         // A word that loses a pair stays in its set; the trainer checks the word before merging in it.
-        if (!_words.TryGetValue(pair, out var words)) _words[pair] = words = new HashSet<int>();
+        if (!this.words.TryGetValue(pair, out var words)) this.words[pair] = words = new HashSet<int>();
         words.Add(word);
     }
 
     /// <summary>Applies the recorded changes; a pair whose count rose is queued at its new count.</summary>
     public void Commit()
     {
-        foreach (var (pair, delta) in _pending)
+        foreach (var (pair, delta) in pending)
         {
             if (delta == 0) continue;
-            long count = _counts.GetValueOrDefault(pair) + delta;
+            long count = counts.GetValueOrDefault(pair) + delta;
             if (count <= 0)
             {
-                _counts.Remove(pair);
-                _words.Remove(pair);
+                counts.Remove(pair);
+                words.Remove(pair);
                 continue;
             }
-            _counts[pair] = count;
-            if (delta > 0) _queue.Enqueue(pair, (count, pair));
+            counts[pair] = count;
+            if (delta > 0) queue.Enqueue(pair, (count, pair));
         }
-        _pending.Clear();
+        pending.Clear();
     }
 
     /// <summary>Takes the most frequent pair off the queue, or returns false when no pair is left.</summary>
     public bool TryTakeMostFrequent(out long pair, out long count)
     {
-        while (_queue.TryDequeue(out pair, out var queued))
+        while (queue.TryDequeue(out pair, out var queued))
         {
-            count = _counts.GetValueOrDefault(pair);
+            count = counts.GetValueOrDefault(pair);
             if (queued.Count == count) return true;
-            if (count > 0 && queued.Count > count) _queue.Enqueue(pair, (count, pair));
+            if (count > 0 && queued.Count > count) queue.Enqueue(pair, (count, pair));
             // An entry below the current count is outdated by the one queued when the count rose.
         }
         count = 0;
@@ -71,7 +71,7 @@ internal sealed class PairStatistics
 
     /// <summary>The words that may hold <paramref name="pair"/> (a superset: some may have lost it since).</summary>
     public IReadOnlyCollection<int> WordsWith(long pair) =>
-        _words.TryGetValue(pair, out var words) ? words : [];
+        this.words.TryGetValue(pair, out var words) ? words : [];
 
     private sealed class MostFrequentFirst : IComparer<(long Count, long Pair)>
     {

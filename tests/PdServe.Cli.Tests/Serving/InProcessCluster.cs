@@ -18,11 +18,11 @@ internal sealed class InProcessCluster : IAsyncDisposable
 {
     private const string NodeToken = "serve-bench-test";
 
-    private readonly TempDirectory _directory = new("pdserve-serve-bench");
-    private readonly List<RunningNode> _nodes = [];
-    private WebApplication? _gateway;
+    private readonly TempDirectory directory = new("pdserve-serve-bench");
+    private readonly List<RunningNode> nodes = [];
+    private WebApplication? gateway;
 
-    public string ModelDirectory => _directory.Combine("model");
+    public string ModelDirectory => directory.Combine("model");
     public string Url { get; private set; } = "";
 
     public static async Task<InProcessCluster> StartAsync()
@@ -33,24 +33,24 @@ internal sealed class InProcessCluster : IAsyncDisposable
             TinyTokenizer.WriteModel(cluster.ModelDirectory, TinyCheckpoint.LlamaGqa(), seed: 4);
             var host = new NodeHostSettings { MinimumLogLevel = LogLevel.Warning, NodeToken = NodeToken, ShutdownTimeout = TimeSpan.FromSeconds(5) };
             RunningNode prefill = await PrefillNodeHost.StartAsync(new PrefillNodeOptions { ModelDirectory = cluster.ModelDirectory, Host = host, Threads = 1 });
-            cluster._nodes.Add(prefill);
+            cluster.nodes.Add(prefill);
             RunningNode decode = await DecodeNodeHost.StartAsync(new DecodeNodeOptions
             {
                 ModelDirectory = cluster.ModelDirectory, Host = host, Threads = 1, MaxContextTokens = 256,
                 TrustedPrefillNodes = [$"http://127.0.0.1:{prefill.Address.Port}"],
             });
-            cluster._nodes.Add(decode);
+            cluster.nodes.Add(decode);
             await Task.WhenAll(prefill.Readiness.Loaded, decode.Readiness.Loaded);
 
             NodeSpec[] specs = [new(NodeRole.Prefill, 0, prefill.Address.Port, 1, []), new(NodeRole.Decode, 0, decode.Address.Port, 1, [])];
-            cluster._gateway = GatewayApplication.Build(new GatewayHostSettings
+            cluster.gateway = GatewayApplication.Build(new GatewayHostSettings
             {
                 Urls = "http://127.0.0.1:0",
                 Overrides = LocalCluster.GatewaySettings(cluster.ModelDirectory, ServedModel.Load(cluster.ModelDirectory, null).Id, NodeToken, specs),
                 LogLevel = LogLevel.Warning,
             });
-            await cluster._gateway.StartAsync();
-            cluster.Url = GatewayApplication.ListeningAddress(cluster._gateway);
+            await cluster.gateway.StartAsync();
+            cluster.Url = GatewayApplication.ListeningAddress(cluster.gateway);
             return cluster;
         }
         catch
@@ -62,12 +62,12 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_gateway is not null)
+        if (gateway is not null)
         {
-            await _gateway.StopAsync();
-            await _gateway.DisposeAsync();
+            await gateway.StopAsync();
+            await gateway.DisposeAsync();
         }
-        foreach (var node in _nodes) await node.DisposeAsync();
-        _directory.Dispose();
+        foreach (var node in nodes) await node.DisposeAsync();
+        directory.Dispose();
     }
 }

@@ -5,13 +5,13 @@ namespace PdServe.Engine.Tests.Loading;
 
 public sealed class GenerationConfigTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDirectory dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     private string Write(string json)
     {
-        string path = _dir.Combine("generation_config.json");
+        string path = dir.Combine("generation_config.json");
         File.WriteAllText(path, json);
         return path;
     }
@@ -19,7 +19,7 @@ public sealed class GenerationConfigTests : IDisposable
     [Fact]
     public void AbsentFileGivesHuggingFaceDefaults()
     {
-        var config = GenerationConfig.Load(_dir.Combine("generation_config.json"));
+        var config = GenerationConfig.Load(dir.Combine("generation_config.json"));
         Assert.Same(GenerationConfig.Default, config);
         Assert.False(config.DoSample);
         Assert.Equal(1.0, config.Temperature);

@@ -6,13 +6,13 @@ namespace PdServe.Engine.Tests.Loading;
 
 public sealed class ModelConfigTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDirectory dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     private string WriteConfig(string json)
     {
-        string path = _dir.Combine("config.json");
+        string path = dir.Combine("config.json");
         File.WriteAllText(path, json);
         return path;
     }

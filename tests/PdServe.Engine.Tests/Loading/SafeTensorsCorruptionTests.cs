@@ -9,14 +9,14 @@ namespace PdServe.Engine.Tests.Loading;
 /// <summary>Malformed files are refused at open (or load) with a <see cref="ModelLoadException"/> naming the file.</summary>
 public sealed class SafeTensorsCorruptionTests : IDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDirectory dir = new();
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => dir.Dispose();
 
     /// <summary>Writes a file by hand: header length (given or true), header text, data bytes.</summary>
     private string WriteRaw(string header, int dataBytes, ulong? headerLength = null, string name = "bad.safetensors")
     {
-        string path = _dir.Combine(name);
+        string path = dir.Combine(name);
         byte[] json = Encoding.UTF8.GetBytes(header);
         var raw = new byte[8 + json.Length + dataBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(raw, headerLength ?? (ulong)json.Length);
@@ -78,7 +78,7 @@ public sealed class SafeTensorsCorruptionTests : IDisposable
     [Fact]
     public void FileShorterThanTheLengthPrefix()
     {
-        var e = OpenFails(WriteBytes(_dir.Combine("tiny.safetensors"), [1, 2, 3]));
+        var e = OpenFails(WriteBytes(dir.Combine("tiny.safetensors"), [1, 2, 3]));
         Assert.Contains("too short for a safetensors header", e.Message);
     }
 
@@ -90,7 +90,7 @@ public sealed class SafeTensorsCorruptionTests : IDisposable
         using var t = ones(16, 16);
         SafeTensorsWriter.Write(good, new Dictionary<string, Tensor> { ["model.norm.weight"] = t });
         byte[] raw = File.ReadAllBytes(good);
-        string path = WriteBytes(_dir.Combine("truncated.safetensors"), raw[..^100]);
+        string path = WriteBytes(this.dir.Combine("truncated.safetensors"), raw[..^100]);
 
         var e = OpenFails(path);
         Assert.Equal("model.norm.weight", e.Tensor);
@@ -161,7 +161,7 @@ public sealed class SafeTensorsCorruptionTests : IDisposable
     [Fact]
     public void IntegerWeightIsRefusedOnLoad()
     {
-        string path = _dir.Combine("ints.safetensors");
+        string path = dir.Combine("ints.safetensors");
         using var ids = arange(4, dtype: ScalarType.Int64);
         using var w = ones(2);
         SafeTensorsWriter.Write(path, new Dictionary<string, Tensor> { ["position_ids"] = ids, ["w"] = w });
@@ -179,7 +179,7 @@ public sealed class SafeTensorsCorruptionTests : IDisposable
     [Fact]
     public void MissingFile()
     {
-        string path = _dir.Combine("nope.safetensors");
+        string path = dir.Combine("nope.safetensors");
         var e = OpenFails(path);
         Assert.Contains("file not found", e.Message);
     }

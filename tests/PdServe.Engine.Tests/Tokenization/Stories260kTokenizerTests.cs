@@ -1,14 +1,14 @@
-using PdServe.TestSupport;
 using PdServe.Engine.Tokenization;
+using PdServe.TestSupport;
 
 namespace PdServe.Engine.Tests.Tokenization;
 
 /// <summary>The project's real pretrained test tokenizer, through tokenizer.json and through tokenizer.model.</summary>
 public sealed class Stories260kTokenizerTests : IDisposable
 {
-    private readonly string _modelOnlyDir = TokenizerTestHelpers.CopyWithout(TokenizerTestHelpers.Stories260k, "tokenizer.json");
+    private readonly string modelOnlyDir = TokenizerTestHelpers.CopyWithout(TokenizerTestHelpers.Stories260k, "tokenizer.json");
 
-    public void Dispose() => Directory.Delete(_modelOnlyDir, recursive: true);
+    public void Dispose() => Directory.Delete(modelOnlyDir, recursive: true);
 
     private static readonly string[] VariedTexts =
     [
@@ -39,8 +39,8 @@ public sealed class Stories260kTokenizerTests : IDisposable
     [RequiresSharedModelFact("stories260k")]
     public void OnceUponATime_EncodesWithBos_ThroughTokenizerModel()
     {
-        Assert.False(File.Exists(Path.Combine(_modelOnlyDir, "tokenizer.json")));
-        var tok = TextTokenizer.Load(_modelOnlyDir);
+        Assert.False(File.Exists(Path.Combine(modelOnlyDir, "tokenizer.json")));
+        var tok = TextTokenizer.Load(modelOnlyDir);
         Assert.Equal([1, 403, 407, 261, 378], tok.Encode("Once upon a time"));
         Assert.Equal(1, tok.BosTokenId);
         Assert.Equal(2, tok.EosTokenId);
@@ -52,7 +52,7 @@ public sealed class Stories260kTokenizerTests : IDisposable
     public void TokenizerJsonAndTokenizerModel_GiveIdenticalIdsAndText()
     {
         var fromJson = TextTokenizer.Load(TokenizerTestHelpers.Stories260k);
-        var fromModel = TextTokenizer.Load(_modelOnlyDir);
+        var fromModel = TextTokenizer.Load(modelOnlyDir);
         foreach (var text in VariedTexts)
         {
             var ids = fromJson.Encode(text);
@@ -68,7 +68,7 @@ public sealed class Stories260kTokenizerTests : IDisposable
     [RequiresSharedModelFact("stories260k")]
     public void DecodeOfEncode_RoundTrips_WithSentencePieceLeadingSpaceHandling()
     {
-        foreach (var dir in new[] { TokenizerTestHelpers.Stories260k, _modelOnlyDir })
+        foreach (var dir in new[] { TokenizerTestHelpers.Stories260k, modelOnlyDir })
         {
             var tok = TextTokenizer.Load(dir);
             foreach (var text in VariedTexts)
@@ -86,7 +86,7 @@ public sealed class Stories260kTokenizerTests : IDisposable
     [RequiresSharedModelFact("stories260k")]
     public void Streaming_HoldsBackPartialUtf8FromByteFallbackTokens()
     {
-        foreach (var dir in new[] { TokenizerTestHelpers.Stories260k, _modelOnlyDir })
+        foreach (var dir in new[] { TokenizerTestHelpers.Stories260k, modelOnlyDir })
         {
             var tok = TextTokenizer.Load(dir);
             foreach (var text in VariedTexts)

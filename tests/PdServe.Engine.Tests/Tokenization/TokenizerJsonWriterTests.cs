@@ -6,9 +6,9 @@ namespace PdServe.Engine.Tests.Tokenization;
 /// <summary>Tiny byte-level BPE tokenizers written by <see cref="TokenizerJsonWriter"/> and read back.</summary>
 public sealed class TokenizerJsonWriterTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("pdserve-tokw-").FullName;
+    private readonly string dir = Directory.CreateTempSubdirectory("pdserve-tokw-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => Directory.Delete(dir, recursive: true);
 
     private static readonly (string, string)[] Merges =
     [
@@ -31,7 +31,7 @@ public sealed class TokenizerJsonWriterTests : IDisposable
     public void WrittenTokenizer_LoadsAndEncodesAsExpected()
     {
         var vocab = Vocabulary();
-        TokenizerJsonWriter.Write(_dir, vocab, Merges, new TokenizerJsonWriterOptions
+        TokenizerJsonWriter.Write(dir, vocab, Merges, new TokenizerJsonWriterOptions
         {
             SpecialTokens = ["<|endoftext|>", "<s>"],
             BosToken = "<s>",
@@ -39,10 +39,10 @@ public sealed class TokenizerJsonWriterTests : IDisposable
             AddBosToken = true,
             ChatTemplate = "{{ messages }}",
         });
-        Assert.True(File.Exists(Path.Combine(_dir, "tokenizer.json")));
-        Assert.True(File.Exists(Path.Combine(_dir, "tokenizer_config.json")));
+        Assert.True(File.Exists(Path.Combine(dir, "tokenizer.json")));
+        Assert.True(File.Exists(Path.Combine(dir, "tokenizer_config.json")));
 
-        var tok = TextTokenizer.Load(_dir);
+        var tok = TextTokenizer.Load(dir);
         int eot = vocab.Count, bos = vocab.Count + 1;
         Assert.Equal(bos, tok.BosTokenId);
         Assert.Equal(eot, tok.EosTokenId);
@@ -62,8 +62,8 @@ public sealed class TokenizerJsonWriterTests : IDisposable
     [Fact]
     public void WrittenTokenizer_WithoutBos_AddsNothing_AndRoundTripsAnyText()
     {
-        TokenizerJsonWriter.Write(_dir, Vocabulary(), Merges);
-        var tok = TextTokenizer.Load(_dir);
+        TokenizerJsonWriter.Write(dir, Vocabulary(), Merges);
+        var tok = TextTokenizer.Load(dir);
         Assert.Null(tok.BosTokenId);
         Assert.Equal(tok.Encode("the world", addSpecialTokens: false), tok.Encode("the world"));
         string[] texts =
@@ -84,8 +84,8 @@ public sealed class TokenizerJsonWriterTests : IDisposable
     [Fact]
     public void Streaming_ByteLevel_EmitsNothingUntilCharacterComplete()
     {
-        TokenizerJsonWriter.Write(_dir, Vocabulary(), Merges);
-        var tok = TextTokenizer.Load(_dir);
+        TokenizerJsonWriter.Write(dir, Vocabulary(), Merges);
+        var tok = TextTokenizer.Load(dir);
         var ids = tok.Encode("日", addSpecialTokens: false); // three byte tokens
         Assert.Equal(3, ids.Count);
         var stream = tok.CreateStreamingDetokenizer();
@@ -104,7 +104,7 @@ public sealed class TokenizerJsonWriterTests : IDisposable
     public void Writer_RejectsMergesWhoseResultIsNotInTheVocabulary()
     {
         var vocab = TokenizerJsonWriter.ByteAlphabet.ToList();
-        Assert.Throws<ArgumentException>(() => TokenizerJsonWriter.Write(_dir, vocab, [("a", "b")]));
+        Assert.Throws<ArgumentException>(() => TokenizerJsonWriter.Write(dir, vocab, [("a", "b")]));
     }
 
     [Fact]
@@ -119,57 +119,57 @@ public sealed class TokenizerJsonWriterTests : IDisposable
 /// <summary>Missing, corrupt and unsupported tokenizer files.</summary>
 public sealed class TokenizerLoadErrorTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("pdserve-toke-").FullName;
+    private readonly string dir = Directory.CreateTempSubdirectory("pdserve-toke-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => Directory.Delete(dir, recursive: true);
 
     [Fact]
     public void MissingDirectory_Throws() =>
-        Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(Path.Combine(_dir, "nope")));
+        Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(Path.Combine(dir, "nope")));
 
     [Fact]
     public void NoTokenizerFiles_ThrowsNamingTokenizerJson()
     {
-        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(_dir));
+        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(dir));
         Assert.EndsWith("tokenizer.json", e.File);
     }
 
     [Fact]
     public void CorruptTokenizerJson_Throws()
     {
-        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), "{ \"model\": { \"type\": \"BPE\", \"vocab\": {");
-        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(_dir));
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), "{ \"model\": { \"type\": \"BPE\", \"vocab\": {");
+        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(dir));
         Assert.EndsWith("tokenizer.json", e.File);
     }
 
     [Fact]
     public void UnsupportedModelType_Throws()
     {
-        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), """{ "model": { "type": "WordPiece", "vocab": { "a": 0 } } }""");
-        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(_dir));
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), """{ "model": { "type": "WordPiece", "vocab": { "a": 0 } } }""");
+        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(dir));
         Assert.Contains("WordPiece", e.Message);
     }
 
     [Fact]
     public void MergeWithUnknownToken_Throws()
     {
-        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), """{ "model": { "type": "BPE", "vocab": { "a": 0 }, "merges": ["a b"] } }""");
-        Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(_dir));
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), """{ "model": { "type": "BPE", "vocab": { "a": 0 }, "merges": ["a b"] } }""");
+        Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(dir));
     }
 
     [Fact]
     public void CorruptTokenizerModel_Throws()
     {
-        File.WriteAllBytes(Path.Combine(_dir, "tokenizer.model"), [0xFF, 0xFF, 0xFF, 0x01, 0x02]);
-        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(_dir));
+        File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), [0xFF, 0xFF, 0xFF, 0x01, 0x02]);
+        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(dir));
         Assert.EndsWith("tokenizer.model", e.File);
     }
 
     [Fact]
     public void CorruptTokenizerConfig_Throws()
     {
-        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), "not json");
-        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(_dir));
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "not json");
+        var e = Assert.Throws<ModelLoadException>(() => TextTokenizer.Load(dir));
         Assert.EndsWith("tokenizer_config.json", e.File);
     }
 }

@@ -17,13 +17,13 @@ namespace PdServe.Gateway.Tests.Fakes;
 /// </summary>
 public sealed class FakeDecodeNode : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly ConcurrentDictionary<string, ConnectionContext> _connections = new();
-    private int _running;
+    private readonly WebApplication app;
+    private readonly ConcurrentDictionary<string, ConnectionContext> connections = new();
+    private int running;
 
     private FakeDecodeNode(WebApplication app, FakeScript script)
     {
-        _app = app;
+        this.app = app;
         Script = script;
     }
 
@@ -35,7 +35,7 @@ public sealed class FakeDecodeNode : IAsyncDisposable
     /// <summary>Overrides what <c>/load</c> reports (running, waiting, kv_usage); null reports the calls in flight.</summary>
     public (int Running, int Waiting, double KvUsage)? ReportedLoad { get; set; }
     public ConcurrentQueue<ReceivedCall> Calls { get; } = new();
-    public int Running => Volatile.Read(ref _running);
+    public int Running => Volatile.Read(ref running);
     public bool Killed { get; private set; }
 
     /// <summary>A call as received; <paramref name="Failed"/>: the node failed it by <see cref="FakeDecodeBehavior.Failure"/>.</summary>
@@ -52,14 +52,14 @@ public sealed class FakeDecodeNode : IAsyncDisposable
             // Tracked so that a kill can cut them the way a dying process does.
             l.Use(next => async connection =>
             {
-                node!._connections[connection.ConnectionId] = connection;
+                node!.connections[connection.ConnectionId] = connection;
                 try
                 {
                     await next(connection);
                 }
                 finally
                 {
-                    node!._connections.TryRemove(connection.ConnectionId, out _);
+                    node!.connections.TryRemove(connection.ConnectionId, out _);
                 }
             });
         }));
@@ -85,18 +85,18 @@ public sealed class FakeDecodeNode : IAsyncDisposable
     {
         if (Killed) return;
         Killed = true;
-        foreach (var connection in _connections.Values) connection.Abort(new ConnectionAbortedException("killed"));
-        await _app.StopAsync(new CancellationToken(canceled: true));
+        foreach (var connection in connections.Values) connection.Abort(new ConnectionAbortedException("killed"));
+        await app.StopAsync(new CancellationToken(canceled: true));
     }
 
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
-        await _app.DisposeAsync();
+        await app.DisposeAsync();
     }
 
-    internal void Enter() => Interlocked.Increment(ref _running);
-    internal void Leave() => Interlocked.Decrement(ref _running);
+    internal void Enter() => Interlocked.Increment(ref running);
+    internal void Leave() => Interlocked.Decrement(ref running);
 
     private sealed class FakeDecodeService(FakeDecodeNode node) : DecodeService.DecodeServiceBase
     {
@@ -123,7 +123,7 @@ public sealed class FakeDecodeNode : IAsyncDisposable
         {
             if (failure.Trigger is { } trigger) await trigger.Task.WaitAsync(context.CancellationToken);
             if (!failure.CutConnection) throw failure.Exception();
-            var connection = node._connections[context.GetHttpContext().Connection.Id];
+            var connection = node.connections[context.GetHttpContext().Connection.Id];
             connection.Abort(new ConnectionAbortedException("cut by the test"));
             // The call ends with the connection; the status below never reaches the gateway.
             await Task.Delay(Timeout.Infinite, context.CancellationToken);

@@ -24,11 +24,11 @@ public sealed record FakeFailure(StatusCode Code, FaultSide? Side, string Detail
     /// <summary>Fail only calls whose prompt holds this token id (a poison request); others are served normally.</summary>
     public int? PromptToken { get; init; }
 
-    private int _taken;
+    private int taken;
 
     /// <summary>True when this call is one to fail (and counts it).</summary>
     public bool Takes(GenerateRequest request) =>
-        (PromptToken is not { } token || request.PromptTokenIds.Contains(token)) && Interlocked.Increment(ref _taken) <= Calls;
+        (PromptToken is not { } token || request.PromptTokenIds.Contains(token)) && Interlocked.Increment(ref taken) <= Calls;
 
     public static FakeFailure Cut() => new(StatusCode.Unavailable, null) { CutConnection = true };
 

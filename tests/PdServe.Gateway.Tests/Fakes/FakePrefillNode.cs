@@ -12,9 +12,9 @@ namespace PdServe.Gateway.Tests.Fakes;
 /// </summary>
 public sealed class FakePrefillNode : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly WebApplication app;
 
-    private FakePrefillNode(WebApplication app) => _app = app;
+    private FakePrefillNode(WebApplication app) => this.app = app;
 
     public string Address { get; private set; } = "";
     public bool Healthy { get; set; } = true;
@@ -35,7 +35,7 @@ public sealed class FakePrefillNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(new CancellationToken(canceled: true));
-        await _app.DisposeAsync();
+        await app.StopAsync(new CancellationToken(canceled: true));
+        await app.DisposeAsync();
     }
 }

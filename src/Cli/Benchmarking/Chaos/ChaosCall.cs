@@ -12,7 +12,7 @@ namespace PdServe.Cli.Benchmarking.Chaos;
 /// </summary>
 public sealed class ChaosCall(HttpClient http, Uri gateway, TimeSpan timeout, Func<double> clock)
 {
-    private readonly Uri _endpoint = new(gateway, "v1/completions");
+    private readonly Uri endpoint = new(gateway, "v1/completions");
 
     public async Task<ChaosOutcome> SendAsync(ChaosRequest request, CancellationToken cancellationToken)
     {
@@ -26,7 +26,7 @@ public sealed class ChaosCall(HttpClient http, Uri gateway, TimeSpan timeout, Fu
         deadline.CancelAfter(timeout);
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, _endpoint)
+            using var message = new HttpRequestMessage(HttpMethod.Post, endpoint)
             {
                 Content = new StringContent(JsonSerializer.Serialize(request.Body), Encoding.UTF8, "application/json"),
             };

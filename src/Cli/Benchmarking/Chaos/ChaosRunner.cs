@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Grpc.Core;
 using PdServe.Cli.Benchmarking.Serving;
 using PdServe.Cli.Cluster;
 using PdServe.Cli.Terminal;
-using Grpc.Core;
 using PdServe.Engine.Tokenization;
 
 namespace PdServe.Cli.Benchmarking.Chaos;
@@ -24,13 +24,13 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
     private static readonly TimeSpan DrainWait = TimeSpan.FromSeconds(90);
     private const int PromptPool = 256;
 
-    private readonly Stopwatch _clock = new();
-    private readonly ChaosTally _tally = new();
-    private readonly List<ChaosSample> _samples = [];
-    private readonly List<NodeKill> _kills = [];
-    private volatile string _phase = "warm-up";
+    private readonly Stopwatch clock = new();
+    private readonly ChaosTally tally = new();
+    private readonly List<ChaosSample> samples = [];
+    private readonly List<NodeKill> kills = [];
+    private volatile string phase = "warm-up";
 
-    private double Now => _clock.Elapsed.TotalSeconds;
+    private double Now => clock.Elapsed.TotalSeconds;
 
     public async Task<ChaosReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -63,7 +63,7 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
 
     private async Task<ChaosMeasurement> MeasureAsync(LocalCluster cluster, CancellationToken cancellationToken)
     {
-        _clock.Start();
+        clock.Start();
         using var http = new HttpClient(new System.Net.Http.SocketsHttpHandler
         {
             MaxConnectionsPerServer = int.MaxValue,
@@ -83,14 +83,14 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
             var limits = cluster.GatewayLimits;
             var warmUp = new NodeWarmUp(cluster, cluster.Model!.ContextLength, limits.MaxN,
                 prompts.Select(p => p.TokenIds!).MaxBy(ids => ids.Count)!);
-            _phase = "warm-up";
+            phase = "warm-up";
             foreach (var node in cluster.Nodes) await warmUp.RunAsync(node, cancellationToken);
-            _phase = "saturation";
+            phase = "saturation";
             var (saturationRps, saturationTokens) = await SaturationAsync(http, gateway, cluster.Model!.Id, prompts, cancellationToken);
             double offered = options.Load * saturationRps;
             double? retriesBefore = await RetriesAsync(http, gateway, cancellationToken);
 
-            _phase = "load";
+            phase = "load";
             double loadStart = Now, loadEnd = loadStart + options.Minutes * 60;
             var poison = new PoisonRequests(cluster.Model.Id, cluster.Model.ContextLength, limits.MaxN, limits.MaxTopLogprobs,
                 prompts[0].TokenIds!, options.OutputLength);
@@ -105,7 +105,7 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
             double endOfLoad = Now;
             double? retriesAfter = await RetriesAsync(http, gateway, cancellationToken);
 
-            _phase = "drain";
+            phase = "drain";
             var (drainedAfter, afterDrain) = await DrainAsync(cluster, probe, cancellationToken);
             return new ChaosMeasurement(saturationRps, saturationTokens, offered, loadStart, endOfLoad, killable,
                 retriesBefore is { } b && retriesAfter is { } a ? a - b : null, drainedAfter, afterDrain);
@@ -188,8 +188,8 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
 
     private async Task SendAsync(ChaosCall call, ChaosRequest request, CancellationToken cancellationToken)
     {
-        _tally.Started();
-        _tally.Ended(await call.SendAsync(request, cancellationToken));
+        tally.Started();
+        tally.Ended(await call.SendAsync(request, cancellationToken));
     }
 
     /// <summary>Nodes of pools that keep a node while one is down: killing a pool's only node would fail every request.</summary>
@@ -210,10 +210,10 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
             if (at > Now) await Task.Delay(TimeSpan.FromSeconds(at - Now), cancellationToken);
             string name = killable[random.Next(killable.Count)];
             var node = cluster.Node(name);
-            int inFlight = _tally.InFlight;
+            int inFlight = tally.InFlight;
             double killedAt = Now;
             await Task.Run(() => cluster.Kill(name), cancellationToken);
-            _tally.Killed();
+            tally.Killed();
             double? evicted = await pools.WaitForAsync(name, available: false, EvictionWait, cancellationToken);
             double restartedAt = Now;
             var kill = new NodeKill
@@ -233,11 +233,11 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
             }
             catch (CliError e)
             {
-                lock (_kills) _kills.Add(kill with { Error = e.Message });
+                lock (kills) kills.Add(kill with { Error = e.Message });
                 context.Stderr.WriteLine($"bench chaos: {name} did not come back ({e.Message}); no more kills");
                 return;
             }
-            lock (_kills) _kills.Add(kill);
+            lock (kills) kills.Add(kill);
             at = Math.Max(killedAt + options.KillEverySeconds, Now);
         }
     }
@@ -302,9 +302,9 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
             {
                 var nodes = await ReadNodesAsync(cluster, probe, stop);
                 double now = Now;
-                long tokens = _tally.OutputTokens;
-                var sample = new ChaosSample(Math.Round(now, 3), _phase, _tally.InFlight, (tokens - tokensBefore) / (now - before), nodes);
-                lock (_samples) _samples.Add(sample);
+                long tokens = tally.OutputTokens;
+                var sample = new ChaosSample(Math.Round(now, 3), phase, tally.InFlight, (tokens - tokensBefore) / (now - before), nodes);
+                lock (samples) samples.Add(sample);
                 (tokensBefore, before) = (tokens, now);
             }
         }
@@ -322,8 +322,8 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
         {
             while (await timer.WaitForNextTickAsync(stop))
                 context.Stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"chaos {Now,6:0} s {_phase}: {_tally.Sent} sent, {_tally.Completed} completed, {_tally.Cancelled} cancelled, " +
-                    $"{_tally.FailedCount} failed, {_tally.Lost} lost, {_tally.InFlight} in flight; {_tally.Kills} kills"));
+                    $"chaos {Now,6:0} s {phase}: {tally.Sent} sent, {tally.Completed} completed, {tally.Cancelled} cancelled, " +
+                    $"{tally.FailedCount} failed, {tally.Lost} lost, {tally.InFlight} in flight; {tally.Kills} kills"));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -334,11 +334,11 @@ public sealed class ChaosRunner(ChaosOptions options, string command, CliContext
     private ChaosReport Report(ChaosMeasurement measured, string model, string startedAt, IReadOnlyList<int> left)
     {
         IReadOnlyList<NodeKill> kills;
-        lock (_kills) kills = [.. _kills];
+        lock (this.kills) kills = [.. this.kills];
         IReadOnlyList<ChaosSample> samples;
-        lock (_samples) samples = [.. _samples];
+        lock (this.samples) samples = [.. this.samples];
         var decodeKills = kills.Where(k => k.Role == "decode").Select(k => k.KilledAtSeconds).ToList();
-        var outcomes = _tally.Outcomes.Select(o => o with
+        var outcomes = tally.Outcomes.Select(o => o with
         {
             Excused = o is { Kind: ChaosOutcomeKind.Failed, ErrorCode: "node_unreachable" }
                       && decodeKills.Any(t => o.StartedAtSeconds <= t && t <= o.EndedAtSeconds),

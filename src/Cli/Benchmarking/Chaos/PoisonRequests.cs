@@ -6,7 +6,7 @@ namespace PdServe.Cli.Benchmarking.Chaos;
 /// </summary>
 public sealed class PoisonRequests(string model, int contextLength, int maxN, int maxLogprobs, IReadOnlyList<int> prompt, int outputLength)
 {
-    private int _next;
+    private int next;
 
     /// <summary>The variants' names, in the order they are sent.</summary>
     public static readonly IReadOnlyList<string> Names =
@@ -14,7 +14,7 @@ public sealed class PoisonRequests(string model, int contextLength, int maxN, in
 
     public ChaosRequest Next()
     {
-        string name = Names[(Interlocked.Increment(ref _next) - 1) % Names.Count];
+        string name = Names[(Interlocked.Increment(ref next) - 1) % Names.Count];
         return new ChaosRequest(Body(name), name, CancelAfterChunks: null);
     }
 

@@ -18,9 +18,9 @@ namespace PdServe.Cli.Benchmarking.Gateway;
 /// </summary>
 public sealed class SyntheticDecodeNode : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly WebApplication app;
 
-    private SyntheticDecodeNode(WebApplication app) => _app = app;
+    private SyntheticDecodeNode(WebApplication app) => this.app = app;
 
     public string Address { get; private set; } = "";
 
@@ -43,8 +43,8 @@ public sealed class SyntheticDecodeNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 
     private sealed record Script(IReadOnlyList<int> Tokens);

@@ -12,19 +12,19 @@ public sealed class UpCluster : IDisposable
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
-    private readonly ChildProcess _process;
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChildProcess process;
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private UpCluster(IReadOnlyList<string> arguments, TextWriter log)
     {
-        _process = ChildProcess.Start("up", PdServeExecutable.StartInfo(arguments), log);
-        _process.LineReceived += line =>
+        process = ChildProcess.Start("up", PdServeExecutable.StartInfo(arguments), log);
+        process.LineReceived += line =>
         {
-            if (line.StartsWith("PdServe is up", StringComparison.Ordinal)) _ready.TrySetResult();
+            if (line.StartsWith("PdServe is up", StringComparison.Ordinal)) ready.TrySetResult();
         };
     }
 
-    public int Pid => _process.Pid;
+    public int Pid => process.Pid;
 
     public static async Task<UpCluster> StartAsync(IReadOnlyList<string> arguments, TextWriter log, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -32,13 +32,13 @@ public sealed class UpCluster : IDisposable
         try
         {
             var deadline = DateTime.UtcNow + timeout;
-            while (!cluster._ready.Task.IsCompleted)
+            while (!cluster.ready.Task.IsCompleted)
             {
-                if (cluster._process.HasExited)
-                    throw new CliError($"pdserve {string.Join(' ', arguments)} exited with code {cluster._process.ExitCode}: {cluster._process.LastOutput}");
+                if (cluster.process.HasExited)
+                    throw new CliError($"pdserve {string.Join(' ', arguments)} exited with code {cluster.process.ExitCode}: {cluster.process.LastOutput}");
                 if (DateTime.UtcNow > deadline)
-                    throw new CliError($"pdserve {string.Join(' ', arguments)} was not up within {timeout.TotalSeconds:0} s: {cluster._process.LastOutput}");
-                await Task.WhenAny(cluster._ready.Task, Task.Delay(200, cancellationToken));
+                    throw new CliError($"pdserve {string.Join(' ', arguments)} was not up within {timeout.TotalSeconds:0} s: {cluster.process.LastOutput}");
+                await Task.WhenAny(cluster.ready.Task, Task.Delay(200, cancellationToken));
                 cancellationToken.ThrowIfCancellationRequested();
             }
             return cluster;
@@ -52,7 +52,7 @@ public sealed class UpCluster : IDisposable
 
     public void Dispose()
     {
-        _process.Stop(StopGrace);
-        _process.Dispose();
+        process.Stop(StopGrace);
+        process.Dispose();
     }
 }

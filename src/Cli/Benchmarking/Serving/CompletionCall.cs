@@ -13,7 +13,7 @@ namespace PdServe.Cli.Benchmarking.Serving;
 /// </summary>
 public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, string? apiKey, bool stream, bool ignoreEos)
 {
-    private readonly Uri _endpoint = new(baseUrl, "v1/completions");
+    private readonly Uri endpoint = new(baseUrl, "v1/completions");
 
     public async Task<RequestOutcome> SendAsync(BenchPrompt prompt, double sentAtSeconds, CancellationToken cancellationToken)
     {
@@ -21,7 +21,7 @@ public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, s
         double Elapsed() => Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = Body(prompt) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = Body(prompt) };
             if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)

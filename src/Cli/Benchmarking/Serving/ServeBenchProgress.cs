@@ -1,6 +1,6 @@
 using System.Globalization;
-using Spectre.Console;
 using PdServe.Cli.Terminal;
+using Spectre.Console;
 
 namespace PdServe.Cli.Benchmarking.Serving;
 
@@ -21,21 +21,21 @@ public static class ServeBenchProgress
 
     private sealed class BarObserver(ProgressContext context) : IServeBenchObserver
     {
-        private readonly Dictionary<string, (ProgressTask Task, int Done, int Failed)> _rates = new();
+        private readonly Dictionary<string, (ProgressTask Task, int Done, int Failed)> rates = new();
 
         public void RateStarted(string rate, int requests)
         {
-            lock (_rates) _rates[rate] = (context.AddTask(Description(rate, 0, 0, requests), maxValue: requests), 0, 0);
+            lock (rates) rates[rate] = (context.AddTask(Description(rate, 0, 0, requests), maxValue: requests), 0, 0);
         }
 
         public void RequestFinished(string rate, RequestOutcome outcome)
         {
-            lock (_rates)
+            lock (rates)
             {
-                var (task, done, failed) = _rates[rate];
+                var (task, done, failed) = rates[rate];
                 done++;
                 if (!outcome.Success) failed++;
-                _rates[rate] = (task, done, failed);
+                rates[rate] = (task, done, failed);
                 task.Increment(1);
                 task.Description = Description(rate, done, failed, (int)task.MaxValue);
             }
@@ -51,24 +51,24 @@ public static class ServeBenchProgress
 
     private sealed class LineObserver(TextWriter log) : IServeBenchObserver
     {
-        private readonly object _lock = new();
-        private int _done, _failed, _total;
+        private readonly object counts = new();
+        private int done, failed, total;
 
         public void RateStarted(string rate, int requests)
         {
-            lock (_lock) (_done, _failed, _total) = (0, 0, requests);
+            lock (counts) (done, failed, total) = (0, 0, requests);
             log.WriteLine($"rate {rate}: sending {requests} requests");
         }
 
         public void RequestFinished(string rate, RequestOutcome outcome)
         {
-            lock (_lock)
+            lock (counts)
             {
-                _done++;
-                if (!outcome.Success) _failed++;
-                int step = Math.Max(1, _total / 10);
-                if (_done % step == 0 || _done == _total)
-                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rate {rate}: {_done}/{_total} done, {_failed} failed"));
+                done++;
+                if (!outcome.Success) failed++;
+                int step = Math.Max(1, total / 10);
+                if (done % step == 0 || done == total)
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rate {rate}: {done}/{total} done, {failed} failed"));
             }
         }
 
