@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace PdServe.Engine.FastPath;
 
 /// <summary>
@@ -13,6 +15,8 @@ namespace PdServe.Engine.FastPath;
 /// rescaled when the maximum grows) and the weighted values. Scale 1/√headDim.
 /// </para>
 /// </summary>
+// No zeroing of stackalloc buffers: the score, maximum and sum buffers are written before they are read.
+[SkipLocalsInit]
 public static unsafe class AttentionKernel
 {
     public const int ChunkPositions = 64;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace PdServe.Engine.FastPath;
@@ -14,6 +15,9 @@ namespace PdServe.Engine.FastPath;
 /// the other rows: a row's result is bitwise the same alone or in any batch, on any number of workers.
 /// </para>
 /// </summary>
+// No zeroing of stackalloc buffers: accumulators, tail copies and row pointers are written before they are read,
+// and zeroing ~5 KiB of stack per call would be pure waste.
+[SkipLocalsInit]
 public static unsafe class MatrixKernels
 {
     /// <summary>Input rows one pass handles; larger batches are processed in passes of this many.</summary>
