@@ -59,9 +59,26 @@ public sealed partial class SourceTree
         var edges = Folders.ToDictionary(f => f, _ => new Dictionary<string, string>(StringComparer.Ordinal), StringComparer.Ordinal);
         foreach (SourceFile file in Files)
             foreach (Match match in Identifier().Matches(file.Code))
-                if (declaring.TryGetValue(match.Value, out string? target) && target != file.Folder && !edges[file.Folder].ContainsKey(target))
+                if (declaring.TryGetValue(match.Value, out string? target) && target != file.Folder && !edges[file.Folder].ContainsKey(target)
+                    && NamesAType(file.Code, match))
                     edges[file.Folder][target] = $"{file.RelativePath} names {match.Value}";
         return edges;
+    }
+
+    /// <summary>
+    /// False for an identifier that cannot be a type there: a member after a dot (<c>HeldScalars.One</c>,
+    /// <c>ScalarType.Int8</c>) or a method declared or called (<c>RmsNorm(</c>, not <c>new RmsNorm(</c>), which would
+    /// otherwise tie a folder to another that merely declares a type of the same name.
+    /// </summary>
+    private static bool NamesAType(string code, Match identifier)
+    {
+        int before = identifier.Index - 1;
+        if (before >= 0 && code[before] == '.') return false;
+        int after = identifier.Index + identifier.Length;
+        while (after < code.Length && code[after] == ' ') after++;
+        if (after < code.Length && code[after] == '(')
+            return NewBefore().IsMatch(code.AsSpan(0, identifier.Index));
+        return true;
     }
 
     /// <summary>The namespaces this project's files import with `using`.</summary>
@@ -95,6 +112,9 @@ public sealed partial class SourceTree
 
     [GeneratedRegex(@"\b[A-Z][A-Za-z0-9_]*\b")]
     private static partial Regex Identifier();
+
+    [GeneratedRegex(@"\bnew\s+$")]
+    private static partial Regex NewBefore();
 
     [GeneratedRegex(@"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:[A-Za-z_][A-Za-z0-9_]*\s*=\s*)?(?<ns>[A-Za-z_][A-Za-z0-9_.]*)\s*;", RegexOptions.Multiline)]
     private static partial Regex UsingDirective();

@@ -60,6 +60,25 @@ public sealed class StructureTests
     }
 
     [Fact]
+    public void A_member_or_method_named_like_another_folders_type_is_not_a_use_of_it()
+    {
+        using var project = new TempDirectory();
+        Directory.CreateDirectory(project.Combine("Model"));
+        Directory.CreateDirectory(project.Combine("Kernels"));
+        Directory.CreateDirectory(project.Combine("Runner"));
+        File.WriteAllText(project.Combine("Model/RmsNorm.cs"), "namespace P.Model;\npublic sealed class RmsNorm { }\n");
+        File.WriteAllText(project.Combine("Kernels/VectorKernels.cs"),
+            "namespace P.Kernels;\npublic static class VectorKernels\n{\n    public static void RmsNorm(float[] x) { }\n    static void Use() => Limits.RmsNorm(null);\n}\n");
+        File.WriteAllText(project.Combine("Runner/Step.cs"),
+            "namespace P.Runner;\npublic sealed class Step\n{\n    // a RmsNorm in a comment is no use\n    private readonly RmsNorm norm = new RmsNorm();\n}\n");
+
+        var edges = SourceTree.Read(project.Path).FolderDependencies();
+
+        Assert.Empty(edges["Kernels"]);
+        Assert.Equal(["Model"], edges["Runner"].Keys);
+    }
+
+    [Fact]
     public void The_cycle_finder_finds_a_cycle_and_only_the_cycle()
     {
         var edges = new Dictionary<string, Dictionary<string, string>>
