@@ -1,4 +1,5 @@
 using PdServe.Engine;
+using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
 using PdServe.TestSupport;
 
@@ -75,6 +76,52 @@ public sealed class TrainCommandTests
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains("resuming at step 6", resumed.Stdout);
         Assert.Contains("done at step 6/6", resumed.Stdout);
+    }
+
+    [Fact]
+    public void A_continued_run_starts_from_the_source_checkpoint_keeps_its_tokenizer_and_shape_and_counts_both_runs()
+    {
+        using var directory = new TempDirectory();
+        string corpus = directory.Combine("corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat(Corpus + "\n\n", 20)));
+        string first = directory.Combine("first"), second = directory.Combine("second");
+        Assert.Equal(0, CliRun.Of(Tiny(corpus, first)).ExitCode);
+
+        // A learning rate too small to move a weight: the continued run's weights must be the first run's checkpoint,
+        // and its shape the source's even though the shape options say otherwise.
+        CliRun continued = CliRun.Of(Tiny(corpus, second, "--continue-from", first, "--steps", "2", "--lr", "1e-12", "--blocks", "3",
+            "--eval-every", "1", "--checkpoint-every", "1"));
+        Assert.True(continued.ExitCode == 0, continued.Stderr);
+        Assert.Contains("model: 2 blocks, hidden 32", continued.Stdout);
+        Assert.Contains($"continuing from {Path.GetFullPath(first)} (step 6, 192 tokens seen)", continued.Stdout);
+        Assert.Contains("done at step 2/2: 64 tokens seen", continued.Stdout);
+        Assert.Contains("(256 tokens and", continued.Stdout);
+        Assert.Equal(File.ReadAllText(Path.Combine(first, "tokenizer.json")), File.ReadAllText(Path.Combine(second, "tokenizer.json")));
+
+        using (var before = SafeTensorsCheckpoint.Open(Path.Combine(first, "training", "checkpoint")))
+        using (var after = SafeTensorsCheckpoint.Open(Path.Combine(second, "training", "checkpoint")))
+        {
+            Assert.Equal(before.TensorNames.OrderBy(n => n), after.TensorNames.OrderBy(n => n));
+            foreach (string name in before.TensorNames)
+            {
+                using var a = before.Load(name, TorchSharp.torch.ScalarType.Float32);
+                using var b = after.Load(name, TorchSharp.torch.ScalarType.Float32);
+                Assert.True(a.allclose(b, rtol: 0, atol: 1e-6), name);
+            }
+        }
+        string state = File.ReadAllText(Path.Combine(second, "training", "checkpoint", "state.json"));
+        Assert.Contains("\"continued_from\"", state);
+
+        CliRun resumed = CliRun.Of(Tiny(corpus, second, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Contains("(256 tokens and", resumed.Stdout);
+
+        CliRun both = CliRun.Of(Tiny(corpus, directory.Combine("third"), "--continue-from", first, "--resume"));
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("pass one of them", both.Stderr);
+        CliRun nowhere = CliRun.Of(Tiny(corpus, directory.Combine("fourth"), "--continue-from", directory.Combine("absent")));
+        Assert.Equal(2, nowhere.ExitCode);
+        Assert.Contains("holds no training checkpoint", nowhere.Stderr);
     }
 
     [Theory]

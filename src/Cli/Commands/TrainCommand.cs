@@ -42,12 +42,17 @@ public static class TrainCommand
         var shortSteps = OptionChecks.Int("--short-steps", 0, "Steps of the --short-seq phase", "S").Require(n => n >= 0, "an integer >= 0");
         var pack = new Option<bool>("--pack-documents") { Description = "Join consecutive documents of --corpus and --heldout up to --seq tokens" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its options are kept)" };
+        var continueFrom = new Option<string?>("--continue-from")
+        {
+            Description = "Start a new run (its own schedule) from the last checkpoint, tokenizer and shape of the run in DIR",
+            HelpName = "DIR",
+        };
         var threads = OptionChecks.Threads();
 
         var command = new Command("train", "Train a tokenizer and a Llama model on a text corpus")
         {
             corpus, heldout, output, blocks, hidden, heads, kvHeads, intermediate, vocab, steps, minutes, batch, seq, lr, seed, dtype,
-            evalEvery, checkpointEvery, shortSeq, shortSteps, pack, resume, threads,
+            evalEvery, checkpointEvery, shortSeq, shortSteps, pack, resume, continueFrom, threads,
         };
         command.SetAction(parseResult =>
         {
@@ -59,6 +64,7 @@ public static class TrainCommand
                 VocabSize = parseResult.GetValue(vocab),
                 Minutes = parseResult.GetValue(minutes) is > 0 and var m ? m : null,
                 Resume = parseResult.GetValue(resume),
+                ContinueFrom = parseResult.GetValue(continueFrom),
                 Threads = parseResult.GetValue(threads),
                 Training = new TrainingOptions
                 {

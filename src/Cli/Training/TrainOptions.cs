@@ -12,5 +12,7 @@ public sealed record TrainOptions
     public int VocabSize { get; init; } = 4096;
     public double? Minutes { get; init; }
     public bool Resume { get; init; }
+    /// <summary>A finished or stopped run's directory whose checkpoint, tokenizer and shape a new run starts from.</summary>
+    public string? ContinueFrom { get; init; }
     public int Threads { get; init; }
 }

@@ -24,7 +24,20 @@ public static class TrainRunner
 
         TextTokenizer tokenizer;
         ModelConfig config;
-        if (options.Resume)
+        if (options.ContinueFrom is { } source)
+        {
+            if (options.Resume) throw new CliError("--continue-from starts a new run and --resume continues one; pass one of them");
+            if (!TrainingCheckpoint.Exists(source)) throw new CliError(I($"--continue-from: '{source}' holds no training checkpoint"));
+            if (Path.GetFullPath(source).TrimEnd('/') == Path.GetFullPath(output).TrimEnd('/'))
+                throw new CliError("--continue-from must name another directory than --out (use --resume to continue a run in place)");
+            if (TrainingCheckpoint.Exists(output))
+                throw new CliError(I($"'{output}' already holds a training run; pass --resume to continue it, or choose another --out"));
+            foreach (string file in new[] { ModelDirectory.ConfigFileName, "generation_config.json", "tokenizer.json", "tokenizer_config.json" })
+                File.Copy(Path.Combine(source, file), Path.Combine(output, file), overwrite: true);
+            tokenizer = TextTokenizer.Load(output);
+            config = ModelConfig.Load(Path.Combine(output, ModelDirectory.ConfigFileName));
+        }
+        else if (options.Resume)
         {
             if (!TrainingCheckpoint.Exists(output)) throw new CliError(I($"--resume: '{output}' holds no training checkpoint"));
             tokenizer = TextTokenizer.Load(output);
@@ -50,7 +63,9 @@ public static class TrainRunner
             ModelConfigJson.WriteFiles(output, config, ScalarType.BFloat16);
         }
 
-        TrainingOptions planned = options.Resume ? TrainingCheckpoint.LoadState(output).Options : options.Training;
+        TrainingOptions planned = options.Resume ? TrainingCheckpoint.LoadState(output).Options
+            : options.ContinueFrom is null ? options.Training
+            : options.Training with { Shape = ShapeOf(config) };
         if (planned.PackDocuments)
         {
             trainDocuments = DocumentPacker.Pack(trainDocuments, tokenizer, planned.SequenceLength);
@@ -59,7 +74,7 @@ public static class TrainRunner
         IReadOnlyList<string> trainText = trainDocuments;
         TokenStream train = LoadingProgress.Run(context, "Encoding the corpus", _ => TokenStream.Encode(trainText, tokenizer));
         TokenStream? heldout = heldoutDocuments is null ? null : TokenStream.Encode(heldoutDocuments, tokenizer);
-        using ModelTrainer trainer = CreateTrainer(options, config, train, heldout);
+        using ModelTrainer trainer = CreateTrainer(options, planned, config, train, heldout);
         TrainingOptions run = trainer.State.Options;
         long parameters = trainer.Model.parameters().Sum(p => p.numel());
         context.Stdout.WriteLine(
@@ -70,7 +85,8 @@ public static class TrainRunner
             (heldout is null ? "" : I($", {heldout.Length:N0} held-out tokens")) +
             I($"; {run.BatchSize} x {run.SequenceLength} tokens per step, {run.Steps:N0} steps") +
             (run.ShortSequenceLength > 0 ? I($" (the first {run.ShortSequenceSteps:N0} as {run.RowsAt(run.ShortSequenceLength)} x {run.ShortSequenceLength})") : "") +
-            (trainer.State.Step > 0 ? I($", resuming at step {trainer.State.Step:N0}") : ""));
+            (trainer.State.Step > 0 ? I($", resuming at step {trainer.State.Step:N0}") : "") +
+            (trainer.State.ContinuedFrom is { } from ? I($"; continuing from {from.Directory} (step {from.Step:N0}, {from.TokensSeen:N0} tokens seen)") : ""));
         context.Stdout.Flush();
 
         TimeSpan? budget = options.Minutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null;
@@ -81,23 +97,53 @@ public static class TrainRunner
             I($" at step {final.Step:N0}/{run.Steps:N0}: {final.TokensSeen:N0} tokens seen, ") +
             I($"train loss {final.LastLoss:F4}") +
             (heldoutLoss is { } l ? I($", held-out loss {l:F4} (perplexity {Math.Exp(l):F2})") : "") +
-            I($", {TimeSpan.FromSeconds(final.ElapsedSeconds):hh\\:mm\\:ss} training time; model in {Path.GetFullPath(output)}") +
+            I($", {TimeSpan.FromSeconds(final.ElapsedSeconds):hh\\:mm\\:ss} training time") +
+            (final.ContinuedFrom is not null
+                ? I($" ({TotalTokens(final):N0} tokens and {TimeSpan.FromSeconds(TotalSeconds(final)):hh\\:mm\\:ss} with the runs it continued)")
+                : "") +
+            I($"; model in {Path.GetFullPath(output)}") +
             (final.Step < run.Steps ? "; continue with --resume" : ""));
         return interrupt.Token.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 
-    private static ModelTrainer CreateTrainer(TrainOptions options, ModelConfig config, TokenStream train, TokenStream? heldout)
+    private static ModelTrainer CreateTrainer(TrainOptions options, TrainingOptions planned, ModelConfig config, TokenStream train, TokenStream? heldout)
     {
         try
         {
-            return options.Resume
-                ? ModelTrainer.Resume(config, train, heldout, options.OutputDirectory)
-                : ModelTrainer.Start(options.Training, config, train, heldout, options.OutputDirectory);
+            if (options.Resume) return ModelTrainer.Resume(config, train, heldout, options.OutputDirectory);
+            return options.ContinueFrom is { } source
+                ? ModelTrainer.Continue(planned, config, source, train, heldout, options.OutputDirectory)
+                : ModelTrainer.Start(planned, config, train, heldout, options.OutputDirectory);
         }
         catch (ArgumentException e)
         {
             throw new CliError(e.Message);
         }
+    }
+
+    /// <summary>A continued run trains the model it was given: its shape is the source's, whatever the shape options say.</summary>
+    private static TrainingShape ShapeOf(ModelConfig config) => new()
+    {
+        Blocks = config.NumLayers,
+        Hidden = config.HiddenSize,
+        Heads = config.NumHeads,
+        KvHeads = config.NumKvHeads,
+        Intermediate = config.IntermediateSize,
+        ContextLength = config.MaxPositionEmbeddings,
+    };
+
+    private static long TotalTokens(TrainingState state)
+    {
+        long total = state.TokensSeen;
+        for (ContinuationSource? from = state.ContinuedFrom; from is not null; from = from.ContinuedFrom) total += from.TokensSeen;
+        return total;
+    }
+
+    private static double TotalSeconds(TrainingState state)
+    {
+        double total = state.ElapsedSeconds;
+        for (ContinuationSource? from = state.ContinuedFrom; from is not null; from = from.ContinuedFrom) total += from.ElapsedSeconds;
+        return total;
     }
 
     private static string I(FormattableString text) => FormattableString.Invariant(text);

@@ -61,6 +61,31 @@ public sealed class ModelTrainer : IDisposable
         return new ModelTrainer(options, config, model, train, heldout, outputDirectory, new TrainingState { Options = options });
     }
 
+    /// <summary>
+    /// A new run (its own schedule, fresh optimizer moments) whose initial weights are the float32 checkpoint of the
+    /// finished or stopped run in <paramref name="sourceDirectory"/>: a second phase of training, e.g. more epochs at a
+    /// lower peak learning rate, that keeps the first run's record.
+    /// </summary>
+    public static ModelTrainer Continue(TrainingOptions options, ModelConfig config, string sourceDirectory, TokenStream train,
+        TokenStream? heldout, string outputDirectory)
+    {
+        options.Validate();
+        manual_seed(options.Seed);
+        TrainingState source = TrainingCheckpoint.LoadState(sourceDirectory);
+        CausalLm model;
+        using (SafeTensorsCheckpoint weights = TrainingCheckpoint.OpenWeights(sourceDirectory))
+            model = CausalLm.Load(config, weights, TrainingLoadOptions);
+        var origin = new ContinuationSource
+        {
+            Directory = Path.GetFullPath(sourceDirectory),
+            Step = source.Step,
+            TokensSeen = source.TokensSeen,
+            ElapsedSeconds = source.ElapsedSeconds,
+            ContinuedFrom = source.ContinuedFrom,
+        };
+        return new ModelTrainer(options, config, model, train, heldout, outputDirectory, new TrainingState { Options = options, ContinuedFrom = origin });
+    }
+
     /// <summary>Continues from the checkpoint under <paramref name="outputDirectory"/>, with the options it was started with.</summary>
     public static ModelTrainer Resume(ModelConfig config, TokenStream train, TokenStream? heldout, string outputDirectory)
     {

@@ -12,6 +12,8 @@ public sealed record TrainingState
     [JsonPropertyName("last_loss")] public double? LastLoss { get; init; }
     [JsonPropertyName("heldout_loss")] public double? HeldoutLoss { get; init; }
     [JsonPropertyName("options")] public required TrainingOptions Options { get; init; }
+    /// <summary>Set when this run's initial weights were another run's final checkpoint (<c>--continue-from</c>).</summary>
+    [JsonPropertyName("continued_from")] public ContinuationSource? ContinuedFrom { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {
