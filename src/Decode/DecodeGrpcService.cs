@@ -80,6 +80,13 @@ public sealed class DecodeGrpcService : DecodeService.DecodeServiceBase
                     streaming = true;
                     node.MarkWaiting(-1);
                     node.MarkRunning(1);
+                    // Every sample's first token carries the same scores; the gateway wants them once, before any token.
+                    if (token.PromptScores is { } scores)
+                    {
+                        var promptLogprobs = new PromptLogprobs();
+                        promptLogprobs.Tokens.AddRange(TokenMapping.ToWire(scores));
+                        await stream.WriteAsync(new GenerateEvent { PromptLogprobs = promptLogprobs }, cancellation);
+                    }
                 }
                 completion[token.SampleIndex]++;
                 await stream.WriteAsync(new GenerateEvent { Token = TokenMapping.ToEvent(token) }, cancellation);

@@ -11,7 +11,8 @@ namespace PdServe.Prefill;
 
 /// <summary>
 /// A bounded queue of prompts and one thread per concurrent prefill, each running torch on one thread. A worker
-/// streams every layer's KV out as soon as the layer finishes, then draws the first token of each sample.
+/// streams every layer's KV out as soon as the layer finishes, then draws the first token of each sample (and scores
+/// the prompt's own tokens when the request asked).
 /// Stopping lets queued and running prompts finish.
 /// </summary>
 internal sealed class PrefillWorkers : IDisposable
@@ -76,7 +77,8 @@ internal sealed class PrefillWorkers : IDisposable
         double queueSeconds = Stopwatch.GetElapsedTime(job.EnqueuedAt).TotalSeconds;
         long started = Stopwatch.GetTimestamp();
         KvSender sender = job.Sender;
-        using Tensor logits = model.Loaded.Model.Prefill(job.Tokens, cache: null, slot: 0, onBlockKv: (block, keys, values) =>
+        PromptScoring? scoring = job.Sampling.PromptLogprobs is { } top ? new PromptScoring(top) : null;
+        using Tensor logits = model.Loaded.Model.Prefill(job.Tokens, cache: null, slot: 0, scoring: scoring, onBlockKv: (block, keys, values) =>
         {
             // Stops the computation between blocks once nobody will read the result.
             job.Cancellation.ThrowIfCancellationRequested();
@@ -93,6 +95,7 @@ internal sealed class PrefillWorkers : IDisposable
         trailer.QueueSeconds = queueSeconds;
         trailer.PrefillSeconds = prefillSeconds;
         trailer.FirstTokens.AddRange(first.Select((token, sample) => TokenMapping.ToFirstToken(sample, token)));
+        if (scoring is not null) trailer.PromptLogprobs.AddRange(TokenMapping.ToWire(scoring.Scores));
         job.Finish(trailer);
     }
 

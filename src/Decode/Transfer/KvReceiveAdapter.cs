@@ -1,4 +1,5 @@
 using PdServe.Engine.Generation;
+using PdServe.Engine.Sampling;
 using PdServe.KvTransfer.Connector;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting.Mapping;
@@ -9,7 +10,7 @@ namespace PdServe.Decode.Transfer;
 /// <summary>The decode node's side of the KV connector, the only place tensors meet it: a verified transfer as the engine's prefilled prompt.</summary>
 internal static class KvReceiveAdapter
 {
-    public static PrefilledPrompt ToPrompt(ReceivedKv received)
+    public static PrefilledPrompt ToPrompt(ReceivedKv received, IReadOnlyList<PromptTokenScore>? promptScores)
     {
         var blocks = new Dictionary<int, (Tensor, Tensor)>();
         try
@@ -29,6 +30,7 @@ internal static class KvReceiveAdapter
             }
             throw;
         }
-        return new PrefilledPrompt(blocks, received.Trailer.FirstTokens.OrderBy(t => t.SampleIndex).Select(TokenMapping.ToEngine).ToArray());
+        return new PrefilledPrompt(blocks, received.Trailer.FirstTokens.OrderBy(t => t.SampleIndex).Select(TokenMapping.ToEngine).ToArray(),
+            promptScores);
     }
 }

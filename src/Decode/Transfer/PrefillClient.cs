@@ -103,12 +103,27 @@ public sealed class PrefillClient : IDisposable
             if (item.Trailer is not { } trailer)
                 throw new KvTransferException(KvTransferFailure.Protocol, "a second header arrived");
             ReceivedKv received = receiver.Complete(trailer);
+            IReadOnlyList<PromptTokenScore>? promptScores = PromptScoresOf(trailer, sampling, request.PromptTokenIds, config.VocabSize);
             // Read on to the status: the prefill node's call ends as it succeeded, not cut off by this one's disposal.
             if (await stream.MoveNext(cancellation))
                 throw new KvTransferException(KvTransferFailure.Protocol, "an event arrived after the trailer");
-            return new PulledPrompt(KvReceiveAdapter.ToPrompt(received), trailer, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return new PulledPrompt(KvReceiveAdapter.ToPrompt(received, promptScores), trailer, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended before the KV trailer"));
+    }
+
+    /// <summary>The trailer's prompt scores, checked, when the request asked for them; scores nobody asked for are ignored.</summary>
+    private static IReadOnlyList<PromptTokenScore>? PromptScoresOf(KvTrailer trailer, SamplingParams sampling, IReadOnlyList<int> prompt, int vocabSize)
+    {
+        if (sampling.PromptLogprobs is null) return null;
+        try
+        {
+            return TokenMapping.ToEngine(trailer.PromptLogprobs, prompt, vocabSize);
+        }
+        catch (ArgumentException error)
+        {
+            throw new KvTransferException(KvTransferFailure.Protocol, $"the trailer's prompt logprobs do not fit the prompt: {error.Message}");
+        }
     }
 
     /// <summary>

@@ -91,11 +91,11 @@ internal sealed class BatchScheduler(IKvSlots slots, EngineOptions options, int 
     }
 
     /// <summary>The prefilled samples join the running batch with their first tokens; those already finished leave.</summary>
-    public void Join(JoiningRequest joining, IReadOnlyList<SampledToken> firstTokens)
+    public void Join(JoiningRequest joining, IReadOnlyList<SampledToken> firstTokens, IReadOnlyList<PromptTokenScore>? promptScores)
     {
         running.AddRange(joining.Samples);
         PublishRunningCount();
-        Accept(joining.Samples, firstTokens);
+        Accept(joining.Samples, firstTokens, promptScores);
     }
 
     /// <summary>
@@ -129,7 +129,8 @@ internal sealed class BatchScheduler(IKvSlots slots, EngineOptions options, int 
     }
 
     /// <summary>Records each sequence's new token, streams it, and releases the sequences that finished.</summary>
-    private void Accept(IReadOnlyList<RunningSequence> sequences, IReadOnlyList<SampledToken> sampled)
+    private void Accept(IReadOnlyList<RunningSequence> sequences, IReadOnlyList<SampledToken> sampled,
+        IReadOnlyList<PromptTokenScore>? promptScores = null)
     {
         var finished = new List<RunningSequence>();
         for (int i = 0; i < sequences.Count; i++)
@@ -139,7 +140,7 @@ internal sealed class BatchScheduler(IKvSlots slots, EngineOptions options, int 
             sequence.LastToken = token.TokenId;
             sequence.GeneratedCount++;
             FinishReason? finish = FinishOf(sequence, token.TokenId);
-            sequence.Request.Emit(new GeneratedToken(sequence.SampleIndex, token, finish));
+            sequence.Request.Emit(new GeneratedToken(sequence.SampleIndex, token, finish, promptScores));
             if (finish is not null) finished.Add(sequence);
         }
         Release(finished);

@@ -10,5 +10,9 @@ public enum FinishReason
     Length,
 }
 
-/// <summary>One generated token of sample <see cref="SampleIndex"/>; <see cref="Finish"/> is set on its last token.</summary>
-public sealed record GeneratedToken(int SampleIndex, SampledToken Token, FinishReason? Finish);
+/// <summary>
+/// One generated token of sample <see cref="SampleIndex"/>; <see cref="Finish"/> is set on its last token. A request
+/// that asked for prompt logprobs (<see cref="SamplingParams.PromptLogprobs"/>) gets them on each sample's first token.
+/// </summary>
+public sealed record GeneratedToken(int SampleIndex, SampledToken Token, FinishReason? Finish,
+    IReadOnlyList<PromptTokenScore>? PromptScores = null);

@@ -156,8 +156,8 @@ public sealed class InferenceEngine : IDisposable
         try
         {
             long started = Stopwatch.GetTimestamp();
-            IReadOnlyList<SampledToken> firstTokens = runner.Prefill(joining);
-            scheduler.Join(joining, firstTokens);
+            IReadOnlyList<SampledToken> firstTokens = runner.Prefill(joining, out IReadOnlyList<PromptTokenScore>? promptScores);
+            scheduler.Join(joining, firstTokens, promptScores);
             if (joining.Request.Prefilled is null)
                 Options.StepCompleted?.Invoke(new EngineStep(EngineStepKind.Prefill, Stopwatch.GetElapsedTime(started), 1));
         }

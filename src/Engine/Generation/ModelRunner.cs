@@ -33,20 +33,25 @@ internal sealed class ModelRunner : IKvSlots, IDisposable
     /// Writes the prompt's KV into the first sample's slot and copies it to the others (one prefill serves all n
     /// samples); returns each sample's first token. A prompt prefilled elsewhere brings first tokens drawn there from
     /// the same seeds, so each sample's random stream skips that draw and continues as a local prefill's would.
+    /// <paramref name="promptScores"/> are the prompt's scores when the request asked for them (computed here, or
+    /// received with the KV).
     /// </summary>
-    public IReadOnlyList<SampledToken> Prefill(JoiningRequest joining)
+    public IReadOnlyList<SampledToken> Prefill(JoiningRequest joining, out IReadOnlyList<PromptTokenScore>? promptScores)
     {
         IReadOnlyList<RunningSequence> samples = joining.Samples;
         using var scope = NewDisposeScope();
         if (joining.Request.Prefilled is { } prefilled)
         {
+            promptScores = prefilled.PromptScores;
             WriteReceivedKv(prefilled, joining.FirstSlot);
             ForkPrompt(joining);
             foreach (RunningSequence sample in samples) sample.Sampler.SkipDraw(model.Config.VocabSize);
             return prefilled.FirstTokens;
         }
         IReadOnlyList<int> prompt = joining.Request.Request.PromptTokenIds;
-        Tensor logits = model.Prefill(prompt, cache, joining.FirstSlot);
+        PromptScoring? scoring = joining.Request.Request.Sampling.PromptLogprobs is { } top ? new PromptScoring(top) : null;
+        Tensor logits = model.Prefill(prompt, cache, joining.FirstSlot, scoring: scoring);
+        promptScores = scoring?.Scores;
         RetainPolicyPositions(joining.FirstSlot, prompt.Count);
         ForkPrompt(joining);
         return Sampler.Sample(logits.unsqueeze(0).expand(samples.Count, -1), samples.Select(s => s.Sampler).ToArray());

@@ -51,6 +51,8 @@ internal sealed class RequestValidator(CausalLm model, int maxContextTokens, int
             if (token.TokenId < 0 || token.TokenId >= model.Config.VocabSize)
                 throw new ArgumentException($"first token id {token.TokenId} is outside the vocabulary [0, {model.Config.VocabSize})");
         }
+        if (request.Sampling.PromptLogprobs is not null && prompt.PromptScores?.Count != promptLength - 1)
+            throw new ArgumentException($"the request asks for prompt logprobs: {promptLength - 1} prompt scores needed, got {prompt.PromptScores?.Count ?? 0}");
         if (!request.Sampling.IsGreedy && request.Sampling.Seed is null)
             throw new ArgumentException("a prefilled sampled request needs the seed its first tokens were drawn with");
     }

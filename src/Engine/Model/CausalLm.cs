@@ -1,6 +1,7 @@
 using PdServe.Engine.Cache;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Runtime;
+using PdServe.Engine.Sampling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -235,10 +236,11 @@ public sealed class CausalLm : nn.Module
     /// keys and values into <paramref name="slot"/> of <paramref name="cache"/> (when given) and handing them to
     /// <paramref name="onBlockKv"/> as soon as the block finishes, so a transfer can overlap the remaining blocks.
     /// Returns the fp32 logits [vocab] for the token after the prompt. <paramref name="computeDtype"/> overrides
-    /// the prefill dtype (to compare against fp32, for example).
+    /// the prefill dtype (to compare against fp32, for example). With <paramref name="scoring"/>, the logits of every
+    /// prompt position are computed as well (in chunks) and the prompt's own tokens scored under them.
     /// </summary>
     public Tensor Prefill(IReadOnlyList<int> tokens, KvCache? cache, int slot, Action<int, Tensor, Tensor>? onBlockKv = null,
-        ScalarType? computeDtype = null)
+        ScalarType? computeDtype = null, PromptScoring? scoring = null)
     {
         if (tokens.Count == 0) throw new ArgumentException("a prompt needs at least one token", nameof(tokens));
         using var noGrad = no_grad();
@@ -254,6 +256,7 @@ public sealed class CausalLm : nn.Module
             cache?.Write(slot, block.Index, keys[0], values[0]);
             onBlockKv?.Invoke(block.Index, keys[0], values[0]);
         }
+        if (scoring is not null) ScorePrompt(hidden, tokens, scoring);
         Tensor last = hidden.narrow(1, tokens.Count - 1, 1);
         return Logits(finalNorm.forward(last)).reshape(-1).MoveToOuterDisposeScope();
     }
@@ -293,6 +296,18 @@ public sealed class CausalLm : nn.Module
             hidden = block.ForwardDecode(hidden, rotation, DecodeDtype, cache, mask, decodeSplit);
         }
         return Logits(finalNorm.forward(hidden), decodeSplit).reshape(batch, -1);
+    }
+
+    /// <summary>Position p's logits score prompt token p + 1; the last position's predict the first generated token.</summary>
+    private void ScorePrompt(Tensor hidden, IReadOnlyList<int> tokens, PromptScoring scoring)
+    {
+        for (int start = 0; start < tokens.Count - 1; start += PromptScoring.RowsPerChunk)
+        {
+            using var scope = NewDisposeScope();
+            int rows = Math.Min(PromptScoring.RowsPerChunk, tokens.Count - 1 - start);
+            Tensor logits = Logits(finalNorm.forward(hidden.narrow(1, start, rows))).reshape(rows, -1);
+            scoring.Add(logits, tokens.Skip(start + 1).Take(rows).ToArray());
+        }
     }
 
     private Tensor Embed(Tensor ids) =>

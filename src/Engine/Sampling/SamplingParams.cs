@@ -21,12 +21,20 @@ public sealed record SamplingParams
     public bool IgnoreEos { get; init; }
     /// <summary>How many most likely alternatives to report with each token's logprob (0 = none; at most the vocabulary).</summary>
     public int TopLogprobs { get; init; }
+    /// <summary>
+    /// When set, the prompt's own tokens are scored too (their logprobs and ranks, with this many alternatives each),
+    /// which makes the prefill compute the logits of every prompt position.
+    /// </summary>
+    public int? PromptLogprobs { get; init; }
 
     /// <summary>
     /// Temperatures below this pick the argmax, as vLLM does: the limit of sampling as the temperature goes to 0, without
     /// dividing by a number that small. Prefill and decode nodes both decide through <see cref="IsGreedy"/>.
     /// </summary>
     public const float GreedyTemperature = 1e-5f;
+
+    /// <summary>The most alternatives a token's or a prompt token's logprob may come with (vLLM's default limit).</summary>
+    public const int MaxLogprobs = 20;
 
     public bool IsGreedy => Temperature < GreedyTemperature;
 
@@ -37,7 +45,8 @@ public sealed record SamplingParams
         if (float.IsNaN(TopP) || TopP <= 0 || TopP > 1) throw new ArgumentException($"top_p must be in (0, 1], got {TopP}");
         if (TopK < 0) throw new ArgumentException($"top_k must be >= 0, got {TopK}");
         if (MaxTokens < 1) throw new ArgumentException($"max_tokens must be >= 1, got {MaxTokens}");
-        if (TopLogprobs < 0 || TopLogprobs > 20) throw new ArgumentException($"top_logprobs must be in [0, 20], got {TopLogprobs}");
+        if (TopLogprobs < 0 || TopLogprobs > MaxLogprobs) throw new ArgumentException($"top_logprobs must be in [0, {MaxLogprobs}], got {TopLogprobs}");
+        if (PromptLogprobs is < 0 or > MaxLogprobs) throw new ArgumentException($"prompt_logprobs must be in [0, {MaxLogprobs}], got {PromptLogprobs}");
         foreach (int id in StopTokenIds)
         {
             if (id < 0 || id >= vocabSize) throw new ArgumentException($"stop token id {id} is outside the vocabulary [0, {vocabSize})");

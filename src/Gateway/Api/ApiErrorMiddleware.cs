@@ -24,7 +24,7 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
             };
             if (known is null)
                 logger.LogError(e, "Unhandled error on {Path}", context.Request.Path);
-            var error = known ?? new ApiException(StatusCodes.Status500InternalServerError, "Internal error", "server_error");
+            var error = known ?? new ApiException(StatusCodes.Status500InternalServerError, $"Internal error (request {context.TraceIdentifier})", "server_error");
             await WriteAsync(context, error);
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)

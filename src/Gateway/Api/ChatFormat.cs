@@ -29,8 +29,11 @@ public sealed class ChatFormat : IResponseFormat
             usage);
 
     private static ChatLogprobs Logprobs(IReadOnlyList<TokenLogprobInfo> tokens) =>
-        new(tokens.Select(t => new ChatTokenLogprob(t.Text, t.Logprob, Bytes(t.Text),
-            t.Top.Select(a => new ChatTopLogprob(a.Text, a.Logprob, Bytes(a.Text))).ToList())).ToList());
+        new(tokens.Select(t => new ChatTokenLogprob(t.Text, t.Logprob ?? throw Unscored(), Bytes(t.Text),
+            (t.Top ?? throw Unscored()).Select(a => new ChatTopLogprob(a.Text, a.Logprob, Bytes(a.Text))).ToList())).ToList());
+
+    /// <summary>Only an echoed prompt has an unscored token, and chat does not echo.</summary>
+    private static InvalidOperationException Unscored() => new("a chat choice holds only generated tokens, each scored");
 
     private static int[] Bytes(string text) => Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToArray();
 }

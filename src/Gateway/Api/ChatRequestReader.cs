@@ -18,6 +18,8 @@ public static class ChatRequestReader
     public static GenerationParameters Read(JsonElement body, ServedModel model, ChatPromptBuilder prompts, RequestLimits limits)
     {
         SamplingFieldsReader.CheckModel(body, model);
+        if (JsonFields.TryGet(body, "prompt_logprobs", out _))
+            throw ApiException.InvalidField("prompt_logprobs", "'prompt_logprobs' is supported on /v1/completions (send the chat's prompt there as token ids)");
         var messages = ReadMessages(body, limits);
         long characters = messages.Sum(m => (long)m.Content.Length);
         if (characters > limits.MaxPromptTokens * 32L)
@@ -43,7 +45,8 @@ public static class ChatRequestReader
         }, limits);
     }
 
-    private static List<ChatMessage> ReadMessages(JsonElement body, RequestLimits limits)
+    /// <summary>The validated <c>messages</c> list (also what <c>/tokenize</c> accepts).</summary>
+    public static List<ChatMessage> ReadMessages(JsonElement body, RequestLimits limits)
     {
         if (!JsonFields.TryGet(body, "messages", out var messages))
             throw ApiException.InvalidField("messages", "'messages' is required");

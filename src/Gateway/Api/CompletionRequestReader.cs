@@ -7,22 +7,26 @@ namespace PdServe.Gateway.Api;
 /// <summary>
 /// Validates a <c>/v1/completions</c> body. <c>prompt</c> is a string, a list of strings, a list of token ids or a
 /// list of token-id lists; strings are tokenized with the model's special tokens (BOS) as <c>pdserve generate</c> does.
+/// <c>echo</c> (with <c>max_tokens</c> 0 to score the prompt only), <c>logprobs</c> and vLLM's <c>prompt_logprobs</c>
+/// are computed on the prefill node, which has the logits of every prompt position.
 /// </summary>
 public static class CompletionRequestReader
 {
     public static GenerationParameters Read(JsonElement body, ServedModel model, RequestLimits limits)
     {
         SamplingFieldsReader.CheckModel(body, model);
-        if (JsonFields.OptionalBool(body, "echo") == true)
-            throw ApiException.InvalidField("echo", "'echo' is not supported");
+        bool echo = JsonFields.OptionalBool(body, "echo") ?? false;
         if (JsonFields.OptionalString(body, "suffix") is not null)
             throw ApiException.InvalidField("suffix", "'suffix' is not supported");
         int? bestOf = JsonFields.OptionalInt(body, "best_of", 1, limits.MaxN);
 
         var prompts = ReadPrompts(body, model, limits);
-        int? maxTokens = JsonFields.OptionalInt(body, "max_tokens", 1, limits.MaxTokens);
-        var budgets = prompts.Select(p => PromptBudget.MaxTokensFor(p, maxTokens, "prompt", "max_tokens", model, limits)).ToList();
+        // max_tokens 0 with echo scores the prompt only (how evaluation harnesses ask for loglikelihoods).
+        int? maxTokens = JsonFields.OptionalInt(body, "max_tokens", echo ? 0 : 1, limits.MaxTokens);
+        bool promptOnly = maxTokens == 0;
+        var budgets = prompts.Select(p => PromptBudget.MaxTokensFor(p, promptOnly ? 1 : maxTokens, "prompt", "max_tokens", model, limits)).ToList();
         int? logprobs = JsonFields.OptionalInt(body, "logprobs", 0, limits.TopLogprobsLimit);
+        int? promptLogprobs = JsonFields.OptionalInt(body, "prompt_logprobs", 0, limits.TopLogprobsLimit);
 
         var parameters = SamplingFieldsReader.Read(body, new GenerationParameters
         {
@@ -30,6 +34,9 @@ public static class CompletionRequestReader
             MaxTokens = budgets,
             Logprobs = logprobs is not null,
             TopLogprobs = logprobs ?? 0,
+            Echo = echo,
+            PromptOnly = promptOnly,
+            PromptLogprobs = promptLogprobs,
         }, limits);
         if (bestOf is { } b && b != parameters.N)
             throw ApiException.InvalidField("best_of", "'best_of' is not supported (only equal to n)");

@@ -44,7 +44,7 @@ public sealed class GenerationEndpoint(
         metrics.Inflight.Inc();
         try
         {
-            var identity = new ResponseIdentity(format.IdPrefix + Guid.NewGuid().ToString("N"),
+            var identity = new ResponseIdentity(format.IdPrefix + context.TraceIdentifier,
                 DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model.Id);
             if (parameters.Stream)
                 await StreamAsync(context, format, identity, parameters, started);

@@ -13,5 +13,5 @@ public static class ModelsEndpoint
     public static IResult Get(string id, ServedModel model) =>
         id == model.Id ? Results.Json(Card(model), GatewayJson.Options) : throw ApiException.UnknownModel(id);
 
-    private static ModelCard Card(ServedModel model) => new(model.Id, model.Created.ToUnixTimeSeconds(), Owner);
+    private static ModelCard Card(ServedModel model) => new(model.Id, model.Created.ToUnixTimeSeconds(), Owner, model.ContextLength);
 }

@@ -19,6 +19,16 @@ public sealed record GenerationParameters
     public bool IncludeUsage { get; init; }
     /// <summary>vLLM's extension: keep generating past the end-of-sequence token (max_tokens and stop strings still end it).</summary>
     public bool IgnoreEos { get; init; }
+    /// <summary>Completions' echo: each choice starts with its prompt's text (and its tokens' logprobs, with logprobs).</summary>
+    public bool Echo { get; init; }
+    /// <summary>Echo with max_tokens 0: score the prompt only; the one token the nodes generate is not returned.</summary>
+    public bool PromptOnly { get; init; }
+    /// <summary>vLLM's prompt_logprobs: each choice reports its prompt tokens' logprobs with this many alternatives.</summary>
+    public int? PromptLogprobs { get; init; }
+
+    /// <summary>What the nodes are asked to score the prompt with: echo + logprobs, prompt_logprobs, or nothing.</summary>
+    public int? NodePromptLogprobs =>
+        Echo && Logprobs ? Math.Max(TopLogprobs, PromptLogprobs ?? 0) : PromptLogprobs;
 
     public int ChoiceCount => Prompts.Count * N;
 }

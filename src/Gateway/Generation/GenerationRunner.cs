@@ -35,7 +35,7 @@ public sealed class GenerationRunner(
             await sinkLock.WaitAsync(cancellation.Token);
             try
             {
-                if (!firstText && delta.Text.Length > 0)
+                if (!firstText && !delta.FromPrompt && delta.Text.Length > 0)
                 {
                     firstText = true;
                     metrics.TimeToFirstToken.Observe(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
@@ -94,7 +94,7 @@ public sealed class GenerationRunner(
         for (int attempt = 0; ; attempt++)
         {
             var samples = Enumerable.Range(0, parameters.N)
-                .Select(s => new SampleAssembler(promptIndex * parameters.N + s, model.Tokenizer, parameters.Stop, parameters.Logprobs))
+                .Select(s => new SampleAssembler(promptIndex * parameters.N + s, model.Tokenizer, parameters))
                 .ToArray();
             bool delivered = false;
             List<ChoiceDelta>? buffered = parameters.Stream ? null : [];
@@ -114,7 +114,7 @@ public sealed class GenerationRunner(
             try
             {
                 var request = BuildRequest(callId, prompt, parameters, parameters.MaxTokens[promptIndex], prefill);
-                await CallAsync(decode, request, samples, Emit, cancellationToken);
+                await CallAsync(decode, request, prompt, samples, Emit, cancellationToken);
                 if (buffered is not null)
                 {
                     foreach (var delta in buffered) await deliver(delta);
@@ -172,10 +172,11 @@ public sealed class GenerationRunner(
             TopP = parameters.TopP,
             TopK = parameters.TopK,
             MaxTokens = maxTokens,
-            TopLogprobs = parameters.Logprobs ? parameters.TopLogprobs : 0,
+            TopLogprobs = parameters.Logprobs && !parameters.PromptOnly ? parameters.TopLogprobs : 0,
             IgnoreEos = parameters.IgnoreEos,
         };
         if (parameters.Seed is { } seed) sampling.Seed = seed;
+        if (parameters.NodePromptLogprobs is { } promptLogprobs) sampling.PromptLogprobs = promptLogprobs;
         var request = new GenerateRequest
         {
             RequestId = callId,
@@ -187,14 +188,36 @@ public sealed class GenerationRunner(
         return request;
     }
 
-    private async Task CallAsync(NodeChoice decode, GenerateRequest request, SampleAssembler[] samples,
+    private async Task CallAsync(NodeChoice decode, GenerateRequest request, IReadOnlyList<int> prompt, SampleAssembler[] samples,
         Func<ChoiceDelta, ValueTask> emit, CancellationToken cancellationToken)
     {
         var lastTokenAt = new long[samples.Length];
         int finishedByNode = 0;
+        bool scoresAsked = request.Sampling.HasPromptLogprobs;
+        bool promptDelivered = !samples[0].StartsWithPrompt;
+        async ValueTask DeliverPrompt(IReadOnlyList<PromptTokenLogprob>? scores)
+        {
+            promptDelivered = true;
+            foreach (var sample in samples) await emit(sample.PromptDelta(prompt, scores));
+        }
+
         using var call = clients.For(decode.Address).Generate(request, clients.Headers(), cancellationToken: cancellationToken);
         await foreach (var item in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
+            if (item.EventCase == GenerateEvent.EventOneofCase.PromptLogprobs)
+            {
+                if (!scoresAsked || promptDelivered || item.PromptLogprobs.Tokens.Count != prompt.Count - 1)
+                    throw new RpcException(new Status(StatusCode.Internal,
+                        $"The decode node sent prompt logprobs out of turn or for another prompt ({item.PromptLogprobs.Tokens.Count} for {prompt.Count} tokens)"));
+                await DeliverPrompt(item.PromptLogprobs.Tokens);
+                continue;
+            }
+            if (!promptDelivered)
+            {
+                if (scoresAsked)
+                    throw new RpcException(new Status(StatusCode.Internal, "The decode node sent tokens before the prompt logprobs it was asked for"));
+                await DeliverPrompt(null);
+            }
             switch (item.EventCase)
             {
                 case GenerateEvent.EventOneofCase.Token:

@@ -74,8 +74,10 @@ public static class GatewayApplication
         services.AddSingleton<AdmissionGate>();
         services.AddSingleton<GenerationRunner>();
         services.AddSingleton<GenerationEndpoint>();
+        services.AddSingleton<TokenizerEndpoints>();
 
         var app = builder.Build();
+        app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseMiddleware<ApiErrorMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
@@ -83,6 +85,8 @@ public static class GatewayApplication
 
         app.MapPost("/v1/completions", (HttpContext context, GenerationEndpoint endpoint) => endpoint.HandleCompletionsAsync(context));
         app.MapPost("/v1/chat/completions", (HttpContext context, GenerationEndpoint endpoint) => endpoint.HandleChatAsync(context));
+        app.MapPost("/tokenize", (HttpContext context, TokenizerEndpoints endpoints) => endpoints.TokenizeAsync(context));
+        app.MapPost("/detokenize", (HttpContext context, TokenizerEndpoints endpoints) => endpoints.DetokenizeAsync(context));
         app.MapGet("/v1/models", (ServedModel model) => ModelsEndpoint.List(model));
         app.MapGet("/v1/models/{id}", (string id, ServedModel model) => ModelsEndpoint.Get(id, model));
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));

@@ -27,6 +27,7 @@ public static class SamplingMapping
             StopTokenIds = options.StopTokenIds.ToArray(),
             IgnoreEos = options.IgnoreEos,
             TopLogprobs = options.TopLogprobs,
+            PromptLogprobs = options.HasPromptLogprobs ? options.PromptLogprobs : null,
         };
         sampling.Validate(vocabSize);
         return sampling;
@@ -48,6 +49,7 @@ public static class SamplingMapping
             TopLogprobs = sampling.TopLogprobs,
         };
         if (sampling.Seed is { } seed) options.Seed = seed;
+        if (sampling.PromptLogprobs is { } prompt) options.PromptLogprobs = prompt;
         options.StopTokenIds.AddRange(sampling.StopTokenIds);
         return options;
     }

@@ -36,6 +36,36 @@ public static class TokenMapping
     public static SampledToken ToEngine(FirstToken token) => new(token.TokenId, token.Logprob,
         token.TopLogprobs.Select(t => new Engine.Sampling.TokenLogprob(t.TokenId, t.Logprob)).ToArray());
 
+    /// <summary>Prompt scores as the contract carries them (prefill trailer, decode event).</summary>
+    public static IEnumerable<PromptTokenLogprob> ToWire(IEnumerable<PromptTokenScore> scores) => scores.Select(score =>
+    {
+        var wire = new PromptTokenLogprob { TokenId = score.TokenId, Logprob = score.Logprob, Rank = score.Rank };
+        wire.TopLogprobs.AddRange(score.TopLogprobs.Select(ToWire));
+        return wire;
+    });
+
+    /// <summary>
+    /// A received prompt's scores for the engine. Throws <see cref="ArgumentException"/> unless there is one per prompt
+    /// token after the first, each scoring that token, with alternatives inside the vocabulary.
+    /// </summary>
+    public static IReadOnlyList<PromptTokenScore> ToEngine(IReadOnlyList<PromptTokenLogprob> scores, IReadOnlyList<int> prompt, int vocabSize)
+    {
+        if (scores.Count != prompt.Count - 1)
+            throw new ArgumentException($"{scores.Count} prompt scores for a prompt of {prompt.Count} tokens (one per token after the first)");
+        var result = new PromptTokenScore[scores.Count];
+        for (int i = 0; i < scores.Count; i++)
+        {
+            PromptTokenLogprob score = scores[i];
+            if (score.TokenId != prompt[i + 1])
+                throw new ArgumentException($"prompt score {i} is for token {score.TokenId}, the prompt holds {prompt[i + 1]}");
+            if (score.TopLogprobs.Any(t => t.TokenId < 0 || t.TokenId >= vocabSize))
+                throw new ArgumentException($"prompt score {i} names an alternative outside the vocabulary [0, {vocabSize})");
+            result[i] = new PromptTokenScore(score.TokenId, score.Logprob, score.Rank,
+                score.TopLogprobs.Select(t => new Engine.Sampling.TokenLogprob(t.TokenId, t.Logprob)).ToArray());
+        }
+        return result;
+    }
+
     private static WireTokenLogprob ToWire(Engine.Sampling.TokenLogprob alternative) =>
         new() { TokenId = alternative.TokenId, Logprob = alternative.Logprob };
 }

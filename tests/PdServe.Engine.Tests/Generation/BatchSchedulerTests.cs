@@ -35,7 +35,7 @@ public sealed class BatchSchedulerTests
         var admitted = new List<JoiningRequest>();
         foreach (JoiningRequest joining in scheduler.Admit())
         {
-            scheduler.Join(joining, Enumerable.Repeat(Token, joining.Samples.Count).ToList());
+            scheduler.Join(joining, Enumerable.Repeat(Token, joining.Samples.Count).ToList(), null);
             admitted.Add(joining);
         }
         return admitted;

@@ -11,4 +11,6 @@ public sealed record FakeDecodeBehavior
     public bool Exhausted { get; init; }
     /// <summary>Pause before each token (to keep calls in flight).</summary>
     public TimeSpan TokenDelay { get; init; }
+    /// <summary>Stream tokens without the prompt logprobs a request asked for (a node breaking the contract).</summary>
+    public bool OmitPromptLogprobs { get; init; }
 }

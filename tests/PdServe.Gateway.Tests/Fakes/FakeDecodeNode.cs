@@ -138,6 +138,8 @@ public sealed class FakeDecodeNode : IAsyncDisposable
             var counts = new int[n];
             var done = new bool[n];
             int sent = 0;
+            if (request.Sampling.HasPromptLogprobs && !behavior.OmitPromptLogprobs)
+                await stream.WriteAsync(new GenerateEvent { PromptLogprobs = FakeScript.PromptScores(request) }, cancellationToken);
             for (int position = 0; done.Contains(false); position++)
             {
                 for (int s = 0; s < n; s++)

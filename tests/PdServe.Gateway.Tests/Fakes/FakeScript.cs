@@ -27,4 +27,27 @@ public sealed class FakeScript(TextTokenizer tokenizer)
 
     /// <summary>A deterministic logprob for the i-th token (the fake has no model).</summary>
     public static float Logprob(int position) => -0.125f * (position + 1);
+
+    /// <summary>The fake's score of prompt token <paramref name="position"/> (from 1), its rank and its k-th alternative.</summary>
+    public static float PromptLogprob(int position) => -0.5f * position;
+    public static int PromptRank(int position) => position % 3 + 1;
+    public static float PromptAlternativeLogprob(int k) => -0.25f * (k + 1);
+    public const int PromptAlternativeFirstId = 'a';
+
+    /// <summary>The scores a node would send for a request that asked for prompt logprobs.</summary>
+    public static PromptLogprobs PromptScores(GenerateRequest request)
+    {
+        var scores = new PromptLogprobs();
+        for (int position = 1; position < request.PromptTokenIds.Count; position++)
+        {
+            var score = new PromptTokenLogprob
+            {
+                TokenId = request.PromptTokenIds[position], Logprob = PromptLogprob(position), Rank = PromptRank(position),
+            };
+            for (int k = 0; k < request.Sampling.PromptLogprobs; k++)
+                score.TopLogprobs.Add(new TokenLogprob { TokenId = PromptAlternativeFirstId + k, Logprob = PromptAlternativeLogprob(k) });
+            scores.Tokens.Add(score);
+        }
+        return scores;
+    }
 }
