@@ -301,10 +301,10 @@ public sealed class CausalLm : nn.Module
     /// <summary>Position p's logits score prompt token p + 1; the last position's predict the first generated token.</summary>
     private void ScorePrompt(Tensor hidden, IReadOnlyList<int> tokens, PromptScoring scoring)
     {
-        for (int start = 0; start < tokens.Count - 1; start += PromptScoring.RowsPerChunk)
+        for (int start = 0; start < tokens.Count - 1; start += scoring.RowsPerChunk)
         {
             using var scope = NewDisposeScope();
-            int rows = Math.Min(PromptScoring.RowsPerChunk, tokens.Count - 1 - start);
+            int rows = Math.Min(scoring.RowsPerChunk, tokens.Count - 1 - start);
             Tensor logits = Logits(finalNorm.forward(hidden.narrow(1, start, rows))).reshape(rows, -1);
             scoring.Add(logits, tokens.Skip(start + 1).Take(rows).ToArray());
         }

@@ -7,12 +7,14 @@ namespace PdServe.Engine.Sampling;
 /// the prefill computes the logits of every prompt position, which a plain prefill skips, and fills
 /// <see cref="Scores"/> with one entry per prompt token after the first.
 /// </summary>
-public sealed class PromptScoring(int topLogprobs)
+public sealed class PromptScoring(int topLogprobs, int rowsPerChunk = PromptScoring.DefaultRowsPerChunk)
 {
-    /// <summary>Logit rows scored at once: bounds the [rows, vocab] float32 buffer for long prompts and large vocabularies.</summary>
-    public const int RowsPerChunk = 256;
+    /// <summary>Bounds the [rows, vocab] float32 logits buffer for long prompts and large vocabularies (256 × 49k ≈ 50 MB).</summary>
+    public const int DefaultRowsPerChunk = 256;
 
     public int TopLogprobs { get; } = topLogprobs >= 0 ? topLogprobs : throw new ArgumentOutOfRangeException(nameof(topLogprobs));
+    /// <summary>Prompt positions whose logits are computed and scored at once.</summary>
+    public int RowsPerChunk { get; } = rowsPerChunk >= 1 ? rowsPerChunk : throw new ArgumentOutOfRangeException(nameof(rowsPerChunk));
 
     /// <summary>Score of prompt token i + 1 at index i; empty until a prefill has run.</summary>
     public IReadOnlyList<PromptTokenScore> Scores => scores;
