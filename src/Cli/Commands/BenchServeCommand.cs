@@ -20,9 +20,8 @@ public static class BenchServeCommand
         var modelName = new Option<string>("--model-name") { Description = "Model to request (default: the first of /v1/models)", HelpName = "NAME" };
         var tokenizer = new Option<string>("--tokenizer")
         {
-            Description = $"Model directory whose tokenizer draws the random dataset's token ids; default: the embedded {DefaultModel.RelativePath}",
+            Description = "Model directory whose tokenizer draws the random dataset's token ids; default: ask the server's /tokenize",
             HelpName = "DIR",
-            DefaultValueFactory = _ => DefaultModel.Resolve(),
         }.ExistingDirectory();
         var dataset = new Option<string>("--dataset")
         {
@@ -71,7 +70,7 @@ public static class BenchServeCommand
                 ApiKey = parseResult.GetValue(apiKey),
                 Model = parseResult.GetValue(modelName),
                 Dataset = parseResult.GetValue(dataset)!,
-                TokenizerDirectory = Path.GetFullPath(parseResult.GetRequiredValue(tokenizer)),
+                TokenizerDirectory = parseResult.GetValue(tokenizer) is { } directory ? Path.GetFullPath(directory) : null,
                 InputLength = parseResult.GetValue(inputLength),
                 OutputLength = parseResult.GetValue(outputLength),
                 RangeRatio = parseResult.GetValue(rangeRatio),

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PdServe.Cli.Benchmarking;
 using PdServe.Cli.Benchmarking.Serving;
+using PdServe.Cli.Options;
 using PdServe.TestSupport;
 
 namespace PdServe.Cli.Tests.Serving;
@@ -49,6 +50,27 @@ public sealed class ServeBenchEndToEndTests
         Assert.Contains("Latencies (ms) of successful requests", run.Stdout);
         Assert.Contains("TPOT", run.Stdout);
         Assert.True(new FileInfo(plot).Length > 1000);
+    }
+
+    [Fact]
+    public async Task Without_a_tokenizer_the_random_dataset_draws_ids_the_server_s_own_model_knows()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        // The served tiny model's vocabulary is far smaller than the embedded default's: ids drawn from the default's
+        // tokenizer would be refused with 400s.
+        var served = PdServe.Engine.Loading.ModelConfig.Load(Path.Combine(cluster.ModelDirectory, "config.json"));
+        var embedded = PdServe.Engine.Loading.ModelConfig.Load(Path.Combine(DefaultModel.Resolve(), "config.json"));
+        Assert.True(served.VocabSize < embedded.VocabSize / 4, $"served {served.VocabSize}, embedded {embedded.VocabSize}");
+        using var output = new TempDirectory("pdserve-serve-bench-out");
+        string json = output.Combine("serve.json");
+
+        var run = await Task.Run(() => CliRun.Of("bench", "serve", "--url", cluster.Url, "--dataset", "random", "--input-len", "16",
+            "--output-len", "4", "--num-prompts", "6", "--ignore-eos", "--warmup", "1", "--out", json));
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var report = JsonSerializer.Deserialize<ServeBenchReport>(File.ReadAllText(json), BenchmarkJson.Options)!;
+        Assert.Equal((6, 0), (report.Rates[0].Completed, report.Rates[0].Failed));
+        Assert.Equal(6 * 16, report.Rates[0].TotalInputTokens);
     }
 
     [Fact]

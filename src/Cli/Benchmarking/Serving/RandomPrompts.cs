@@ -9,11 +9,19 @@ namespace PdServe.Cli.Benchmarking.Serving;
 /// </summary>
 public static class RandomPrompts
 {
-    public static IReadOnlyList<BenchPrompt> Create(TextTokenizer tokenizer, int inputLength, int outputLength, double rangeRatio, int count, int seed)
+    public static IReadOnlyList<BenchPrompt> Create(TextTokenizer tokenizer, int inputLength, int outputLength, double rangeRatio, int count, int seed) =>
+        Create(OrdinaryIds(tokenizer), inputLength, outputLength, rangeRatio, count, seed);
+
+    /// <summary>Every id of the tokenizer's vocabulary but its special tokens.</summary>
+    public static int[] OrdinaryIds(TextTokenizer tokenizer) =>
+        Enumerable.Range(0, tokenizer.VocabSize).Where(id => !tokenizer.SpecialTokenIds.Contains(id)).ToArray();
+
+    /// <summary>Prompts drawn from <paramref name="ordinary"/> (e.g. <see cref="ServerTokenPool"/>'s ids).</summary>
+    public static IReadOnlyList<BenchPrompt> Create(IReadOnlyList<int> ordinary, int inputLength, int outputLength, double rangeRatio, int count, int seed)
     {
         if (inputLength < 1 || outputLength < 1) throw new ArgumentOutOfRangeException(nameof(inputLength), "lengths must be >= 1");
         if (rangeRatio is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(rangeRatio), rangeRatio, "in [0, 1)");
-        int[] ordinary = Enumerable.Range(0, tokenizer.VocabSize).Where(id => !tokenizer.SpecialTokenIds.Contains(id)).ToArray();
+        if (ordinary.Count == 0) throw new ArgumentException("no token ids to draw from", nameof(ordinary));
         var random = new Random(seed);
         var prompts = new List<BenchPrompt>(count);
         for (int i = 0; i < count; i++)
@@ -21,7 +29,7 @@ public static class RandomPrompts
             int input = Draw(random, inputLength, rangeRatio);
             int output = Draw(random, outputLength, rangeRatio);
             var ids = new int[input];
-            for (int t = 0; t < input; t++) ids[t] = ordinary[random.Next(ordinary.Length)];
+            for (int t = 0; t < input; t++) ids[t] = ordinary[random.Next(ordinary.Count)];
             prompts.Add(new BenchPrompt { TokenIds = ids, MaxTokens = output });
         }
         return prompts;

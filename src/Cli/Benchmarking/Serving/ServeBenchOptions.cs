@@ -11,8 +11,11 @@ public sealed record ServeBenchOptions
     public string? Model { get; init; }
     /// <summary>"random" or "jsonl:FILE".</summary>
     public string Dataset { get; init; } = "random";
-    /// <summary>Model directory whose tokenizer draws the random dataset's token ids.</summary>
-    public required string TokenizerDirectory { get; init; }
+    /// <summary>
+    /// Model directory whose tokenizer draws the random dataset's token ids; null asks the server's <c>/tokenize</c>
+    /// (see <see cref="ServerTokenPool"/>), so the run works against any model the server runs.
+    /// </summary>
+    public string? TokenizerDirectory { get; init; }
     public int InputLength { get; init; } = 256;
     public int OutputLength { get; init; } = 64;
     public double RangeRatio { get; init; }

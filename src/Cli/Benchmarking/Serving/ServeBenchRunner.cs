@@ -20,7 +20,7 @@ public static class ServeBenchRunner
         using var http = CreateClient(options.RequestTimeout);
         Uri baseUrl = options.Url.AbsoluteUri.EndsWith('/') ? options.Url : new Uri(options.Url.AbsoluteUri + "/");
         string model = options.Model ?? await FirstModelAsync(http, baseUrl, options.ApiKey, cancellationToken);
-        IReadOnlyList<BenchPrompt> prompts = Dataset(options);
+        IReadOnlyList<BenchPrompt> prompts = await DatasetAsync(options, http, baseUrl, model, cancellationToken);
         var call = new CompletionCall(http, baseUrl, model, options.ApiKey, options.Stream, options.IgnoreEos);
         string started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
@@ -64,11 +64,16 @@ public static class ServeBenchRunner
         };
     }
 
-    private static IReadOnlyList<BenchPrompt> Dataset(ServeBenchOptions options)
+    private static async Task<IReadOnlyList<BenchPrompt>> DatasetAsync(ServeBenchOptions options, HttpClient http, Uri baseUrl, string model,
+        CancellationToken cancellationToken)
     {
         if (options.Dataset == "random")
-            return RandomPrompts.Create(TextTokenizer.Load(options.TokenizerDirectory), options.InputLength, options.OutputLength,
-                options.RangeRatio, options.NumPrompts, options.Seed);
+        {
+            IReadOnlyList<int> ordinary = options.TokenizerDirectory is { } directory
+                ? RandomPrompts.OrdinaryIds(TextTokenizer.Load(directory))
+                : await ServerTokenPool.OrdinaryTokenIdsAsync(http, baseUrl, model, options.ApiKey, cancellationToken);
+            return RandomPrompts.Create(ordinary, options.InputLength, options.OutputLength, options.RangeRatio, options.NumPrompts, options.Seed);
+        }
         if (options.Dataset.StartsWith("jsonl:", StringComparison.Ordinal))
             return JsonlPrompts.Load(options.Dataset["jsonl:".Length..], options.OutputLength, options.NumPrompts);
         throw new CliError($"--dataset must be random or jsonl:FILE, got '{options.Dataset}'");
