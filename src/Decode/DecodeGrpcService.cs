@@ -9,6 +9,7 @@ using PdServe.Engine.Generation;
 using PdServe.Engine.Sampling;
 using PdServe.NodeHosting;
 using PdServe.NodeHosting.Mapping;
+using PdServe.Telemetry;
 
 namespace PdServe.Decode;
 
@@ -61,6 +62,7 @@ public sealed class DecodeGrpcService : DecodeService.DecodeServiceBase
         {
             PulledPrompt? pulled = null;
             long started = Stopwatch.GetTimestamp();
+            Activity.Current?.SetTag(SpanAttributes.RequestId, request.RequestId);
             ChannelReader<GeneratedToken> tokens;
             if (pulls)
             {
@@ -73,10 +75,15 @@ public sealed class DecodeGrpcService : DecodeService.DecodeServiceBase
             }
 
             var completion = new int[samples];
+            // From the engine taking the request (a local prefill included, in unified mode) to the last token.
+            using Activity? decoding = Spans.Decode.StartActivity("decode")
+                ?.SetTag(SpanAttributes.RequestId, request.RequestId).SetTag(SpanAttributes.Samples, samples)
+                .SetTag(SpanAttributes.PromptTokens, request.PromptTokenIds.Count);
             await foreach (GeneratedToken token in tokens.ReadAllAsync(cancellation))
             {
                 if (!streaming)
                 {
+                    decoding?.AddEvent(new ActivityEvent(SpanAttributes.FirstTokenEvent));
                     streaming = true;
                     node.MarkWaiting(-1);
                     node.MarkRunning(1);
@@ -99,6 +106,7 @@ public sealed class DecodeGrpcService : DecodeService.DecodeServiceBase
                 }
             }
             node.Metrics.GeneratedTokens.Inc(completion.Sum());
+            decoding?.SetTag(SpanAttributes.CompletionTokens, completion.Sum());
             await stream.WriteAsync(new GenerateEvent
             {
                 Summary = new RequestSummary

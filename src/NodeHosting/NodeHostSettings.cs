@@ -28,4 +28,7 @@ public sealed record NodeHostSettings
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public Microsoft.Extensions.Logging.LogLevel MinimumLogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
+    /// <summary>Span export (OTLP, span lines); null or disabled: no tracing at all.</summary>
+    public PdServe.Telemetry.TracingOptions? Tracing { get; init; }
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PdServe.Contracts;
 using PdServe.KvTransfer.Wire;
+using PdServe.Telemetry;
 
 namespace PdServe.NodeHosting;
 
@@ -49,6 +50,7 @@ public static class NodeWebHost
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
+        if (settings.Tracing is { } tracing) builder.Services.AddPdServeTracing(tracing);
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = MessageLimits.MaxMessageBytes;

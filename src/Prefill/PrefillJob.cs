@@ -37,6 +37,8 @@ internal sealed class PrefillJob : IDisposable
         Cancellation = cancellation.Token;
     }
 
+    /// <summary>The span of the call that asked for this prompt: the worker's compute span is its child, on another thread.</summary>
+    public ActivityContext CallSpan { get; } = Activity.Current?.Context ?? default;
     public IReadOnlyList<int> Tokens { get; }
     public SamplingParams Sampling { get; }
     public int Samples { get; }

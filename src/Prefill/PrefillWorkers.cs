@@ -5,6 +5,7 @@ using PdServe.Engine.Sampling;
 using PdServe.KvTransfer.Connector;
 using PdServe.NodeHosting;
 using PdServe.NodeHosting.Mapping;
+using PdServe.Telemetry;
 using static TorchSharp.torch;
 
 namespace PdServe.Prefill;
@@ -77,11 +78,15 @@ internal sealed class PrefillWorkers : IDisposable
         double queueSeconds = Stopwatch.GetElapsedTime(job.EnqueuedAt).TotalSeconds;
         long started = Stopwatch.GetTimestamp();
         KvSender sender = job.Sender;
+        using Activity? span = Spans.Prefill.StartActivity("prefill compute", ActivityKind.Internal, job.CallSpan)
+            ?.SetTag(SpanAttributes.PromptTokens, job.Tokens.Count).SetTag(SpanAttributes.Samples, job.Samples)
+            .SetTag(SpanAttributes.QueueSeconds, queueSeconds);
         PromptScoring? scoring = job.Sampling.PromptLogprobs is { } top ? new PromptScoring(top) : null;
         using Tensor logits = model.Loaded.Model.Prefill(job.Tokens, cache: null, slot: 0, scoring: scoring, onBlockKv: (block, keys, values) =>
         {
             // Stops the computation between blocks once nobody will read the result.
             job.Cancellation.ThrowIfCancellationRequested();
+            span?.AddEvent(new ActivityEvent(SpanAttributes.LayerDoneEvent, tags: new ActivityTagsCollection { [SpanAttributes.Layer] = block }));
             if (!sender.Sends(block)) return;
             filter.BeforeLayerEncoded(block, job.Cancellation);
             foreach (KvChunk chunk in KvSendAdapter.Encode(sender, block, KvPart.Keys, keys)) job.Emit(chunk);
@@ -92,6 +97,8 @@ internal sealed class PrefillWorkers : IDisposable
         metrics.PrefillSeconds.Observe(prefillSeconds);
 
         KvTrailer trailer = sender.Trailer();
+        span?.SetTag(SpanAttributes.KvBytesFull, trailer.BytesFull).SetTag(SpanAttributes.KvBytesPrunedFloat32, trailer.BytesPrunedFloat32)
+            .SetTag(SpanAttributes.KvBytesSent, trailer.BytesSent);
         trailer.QueueSeconds = queueSeconds;
         trailer.PrefillSeconds = prefillSeconds;
         trailer.FirstTokens.AddRange(first.Select((token, sample) => TokenMapping.ToFirstToken(sample, token)));

@@ -16,6 +16,7 @@ public sealed class ChildProcess : IDisposable
 
     private readonly Process process;
     private readonly Queue<string> lastLines = new();
+    private Func<string, bool>? consume;
     private int disposed;
 
     private ChildProcess(string name, Process process)
@@ -42,13 +43,14 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
-    public static ChildProcess Start(string name, ProcessStartInfo info, TextWriter log)
+    /// <param name="consume">Sees each line first; a line it returns true for is its own: not logged, not kept, not raised.</param>
+    public static ChildProcess Start(string name, ProcessStartInfo info, TextWriter log, Func<string, bool>? consume = null)
     {
         info.UseShellExecute = false;
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
         var process = Process.Start(info) ?? throw new CliError($"could not start {name}");
-        var child = new ChildProcess(name, process);
+        var child = new ChildProcess(name, process) { consume = consume };
         process.OutputDataReceived += (_, e) => child.Forward(e.Data, log);
         process.ErrorDataReceived += (_, e) => child.Forward(e.Data, log);
         process.BeginOutputReadLine();
@@ -116,7 +118,7 @@ public sealed class ChildProcess : IDisposable
 
     private void Forward(string? line, TextWriter log)
     {
-        if (line is null) return;
+        if (line is null || consume?.Invoke(line) == true) return;
         lock (lastLines)
         {
             lastLines.Enqueue(line);

@@ -7,6 +7,7 @@ using PdServe.Contracts;
 using PdServe.Gateway.Api;
 using PdServe.Gateway.Hosting;
 using PdServe.Gateway.Model;
+using PdServe.Telemetry;
 
 namespace PdServe.Cli.Cluster;
 
@@ -32,6 +33,10 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     private WebApplication? gateway;
     private bool gatewayStarted;
     private int disposed;
+    private readonly TraceTimeline? timeline = options.Trace ? new TraceTimeline(status) : null;
+
+    /// <summary>Set when the cluster traces (<see cref="LocalClusterOptions.Trace"/>): every request's spans, as a timeline.</summary>
+    public TraceTimeline? Timeline => timeline;
 
     /// <summary>The model the gateway serves (loaded before any process starts, so a bad directory fails alone).</summary>
     public ServedModel? Model { get; private set; }
@@ -89,6 +94,7 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
             Urls = $"http://127.0.0.1:{options.Port}",
             Overrides = GatewaySettings(options.ModelDir, Model.Id, nodeToken, specs),
             LogLevel = Microsoft.Extensions.Logging.LogLevel.Warning,
+            Tracing = TracingOptions.FromEnvironment(TraceTimeline.GatewayService) with { SpanSink = timeline is null ? null : timeline.Add },
         });
         await gateway.StartAsync(cancellationToken);
         gatewayStarted = true;
@@ -197,7 +203,7 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     {
         lock (nodes)
         {
-            var node = NodeProcess.Start(spec, options.ModelDir, options.PlanFile, nodeToken, PrefillAddresses(specs!), log);
+            var node = NodeProcess.Start(spec, options.ModelDir, options.PlanFile, nodeToken, PrefillAddresses(specs!), log, timeline);
             if (replacing is null) nodes.Add(node);
             else nodes[nodes.IndexOf(replacing)] = node;
             startedPids.Add(node.Pid);

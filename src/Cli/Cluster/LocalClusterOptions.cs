@@ -14,4 +14,6 @@ public sealed record LocalClusterOptions
     public int? LinkMbit { get; init; }
     /// <summary>How long a node may take to load before <c>up</c> gives up.</summary>
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Print each request's spans across the gateway and the nodes as a timeline (<see cref="TraceTimeline"/>).</summary>
+    public bool Trace { get; init; }
 }

@@ -30,8 +30,9 @@ public sealed class NodeProcess : IDisposable
     public string LastOutput => process.LastOutput;
 
     /// <param name="prefillNodes">Addresses of the prefill nodes a decode node may pull KV from (ignored for prefill nodes).</param>
+    /// <param name="trace">When set, the node prints its spans as lines (<see cref="PdServe.Telemetry.TracingOptions.SpanLinesVariable"/>) and this takes them.</param>
     public static NodeProcess Start(NodeSpec spec, string modelDirectory, string? planFile, string? nodeToken, IReadOnlyList<string> prefillNodes,
-        TextWriter log)
+        TextWriter log, TraceTimeline? trace = null)
     {
         var arguments = new List<string>
         {
@@ -46,7 +47,9 @@ public sealed class NodeProcess : IDisposable
         else info.Environment[PdServe.Contracts.NodeToken.EnvironmentVariable] = nodeToken;
         // ip netns exec execs the node in place, so its parent is this process in both cases.
         info.Environment[ParentWatchdog.EnvironmentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var node = new NodeProcess(spec, ChildProcess.Start(spec.Name, info, log));
+        if (trace is null) info.Environment.Remove(PdServe.Telemetry.TracingOptions.SpanLinesVariable);
+        else info.Environment[PdServe.Telemetry.TracingOptions.SpanLinesVariable] = "1";
+        var node = new NodeProcess(spec, ChildProcess.Start(spec.Name, info, log, trace is null ? null : trace.TryAdd));
         node.process.Pin(spec.Cores);
         return node;
     }

@@ -38,7 +38,7 @@ public static class DecodeCommand
             {
                 ModelDirectory = parseResult.GetRequiredValue(node.Model),
                 PlanPath = parseResult.GetValue(node.Plan),
-                Host = node.Settings(parseResult),
+                Host = node.Settings(parseResult, "pdserve-decode"),
                 Threads = parseResult.GetValue(node.Threads),
                 KvBudgetBytes = parseResult.GetValue(kvBudget) * (1L << 20),
                 TransferTimeout = TimeSpan.FromSeconds(parseResult.GetValue(transferTimeout)),

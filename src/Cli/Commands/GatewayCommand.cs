@@ -47,6 +47,7 @@ public static class GatewayCommand
                 Urls = $"http://{listenHost}:{parseResult.GetValue(port)}",
                 ConfigFiles = parseResult.GetValue(config) ?? [],
                 Overrides = overrides,
+                Tracing = PdServe.Telemetry.TracingOptions.FromEnvironment("pdserve-gateway"),
             });
             if (!IsLoopback(listenHost) && GatewayApplication.Options<ApiKeyOptions>(app).ApiKeys.Count == 0)
             {

@@ -21,7 +21,7 @@ public static class PrefillCommand
             {
                 ModelDirectory = parseResult.GetRequiredValue(node.Model),
                 PlanPath = parseResult.GetValue(node.Plan),
-                Host = node.Settings(parseResult),
+                Host = node.Settings(parseResult, "pdserve-prefill"),
                 Threads = parseResult.GetValue(node.Threads),
             };
             return NodeRunner.Run("prefill", () => PrefillNodeHost.StartAsync(options), context);

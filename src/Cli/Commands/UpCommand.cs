@@ -31,10 +31,14 @@ public static class UpCommand
         var linkMbit = OptionChecks.Int("--link-mbit", 0,
                 "Run the prefill nodes in a network namespace behind a veth shaped to R Mbit/s with tbf (root, ip, tc)", "R")
             .Require(n => n >= 1, "an integer >= 1");
+        var trace = new Option<bool>("--trace")
+        {
+            Description = "Print each request's spans across the gateway and the nodes as a timeline (OTLP export is OTEL_EXPORTER_OTLP_ENDPOINT's)",
+        };
 
         var command = new Command("up", "Start a local cluster: prefill and decode nodes and the OpenAI-compatible gateway")
         {
-            model, plan, prefill, decode, port, startupTimeout, linkMbit,
+            model, plan, prefill, decode, port, startupTimeout, linkMbit, trace,
         };
         command.Validators.Add(result =>
         {
@@ -55,6 +59,7 @@ public static class UpCommand
                 Port = parseResult.GetValue(port),
                 StartupTimeout = TimeSpan.FromSeconds(parseResult.GetValue(startupTimeout)),
                 LinkMbit = parseResult.GetValue(linkMbit) is > 0 and int megabits ? megabits : null,
+                Trace = parseResult.GetValue(trace),
             }, context, cancellationToken);
         });
         return command;

@@ -48,11 +48,13 @@ public sealed class NodeOptions
         });
     }
 
-    public NodeHostSettings Settings(ParseResult parseResult) => new()
+    /// <param name="service">The node's OpenTelemetry service name (pdserve-prefill, pdserve-decode).</param>
+    public NodeHostSettings Settings(ParseResult parseResult, string service) => new()
     {
         Host = parseResult.GetValue(Host)!,
         Port = parseResult.GetValue(Port),
         HttpPort = parseResult.GetValue(HttpPort),
         NodeToken = PdServe.Contracts.NodeToken.FromEnvironment(),
+        Tracing = PdServe.Telemetry.TracingOptions.FromEnvironment(service),
     };
 }

@@ -8,6 +8,7 @@ using PdServe.KvTransfer.Connector;
 using PdServe.KvTransfer.Wire;
 using PdServe.NodeHosting;
 using PdServe.NodeHosting.Mapping;
+using PdServe.Telemetry;
 
 namespace PdServe.Decode.Transfer;
 
@@ -44,21 +45,29 @@ public sealed class PrefillClient : IDisposable
     {
         string address = request.PrefillAddress;
         long started = Stopwatch.GetTimestamp();
+        using Activity? span = Spans.Decode.StartActivity("kv pull")
+            ?.SetTag(SpanAttributes.RequestId, request.RequestId).SetTag(SpanAttributes.PrefillNode, address)
+            .SetTag(SpanAttributes.PromptTokens, request.PromptTokenIds.Count);
         try
         {
             PulledPrompt pulled = await Pull(address, request, sampling, samples, started, cancellation);
             metrics.CountTransfer(pulled.Trailer.BytesFull, pulled.Trailer.BytesSent);
             metrics.TransferSeconds.Observe(pulled.TransferSeconds);
+            span?.SetTag(SpanAttributes.KvBytesFull, pulled.Trailer.BytesFull)
+                .SetTag(SpanAttributes.KvBytesPrunedFloat32, pulled.Trailer.BytesPrunedFloat32)
+                .SetTag(SpanAttributes.KvBytesSent, pulled.Trailer.BytesSent);
             return pulled;
         }
         catch (RpcException error) when (!cancellation.IsCancellationRequested)
         {
             RpcException mapped = Map(error, address);
+            span?.SetStatus(ActivityStatusCode.Error, mapped.Status.Detail);
             metrics.TransferFailures.WithLabels(mapped.StatusCode.ToString()).Inc();
             throw mapped;
         }
         catch (KvTransferException error) when (!cancellation.IsCancellationRequested)
         {
+            span?.SetStatus(ActivityStatusCode.Error, error.Message);
             StatusCode code = error.Failure == KvTransferFailure.Incompatible ? StatusCode.FailedPrecondition : StatusCode.DataLoss;
             metrics.TransferFailures.WithLabels(code.ToString()).Inc();
             throw NodeFault.Error(code, $"KV from prefill node {address} refused: {error.Message}", FaultSide.Peer);

@@ -5,6 +5,7 @@ using PdServe.Gateway.Chat;
 using PdServe.Gateway.Generation;
 using PdServe.Gateway.Metrics;
 using PdServe.Gateway.Model;
+using PdServe.Telemetry;
 
 namespace PdServe.Gateway.Api;
 
@@ -40,7 +41,10 @@ public sealed class GenerationEndpoint(
         using (var body = await RequestBodyReader.ReadObjectAsync(context, current.MaxBodyBytes))
             parameters = read(body.RootElement, current);
 
-        using var slot = await admission.EnterAsync(context.RequestAborted);
+        Activity.Current?.SetTag(SpanAttributes.RequestId, context.TraceIdentifier);
+        IDisposable slot;
+        using (Spans.Gateway.StartActivity("admission")) slot = await admission.EnterAsync(context.RequestAborted);
+        using var heldSlot = slot;
         metrics.Inflight.Inc();
         try
         {

@@ -5,6 +5,7 @@ using PdServe.Contracts;
 using PdServe.Gateway.Metrics;
 using PdServe.Gateway.Model;
 using PdServe.Gateway.Routing;
+using PdServe.Telemetry;
 using Yarp.ReverseProxy.Model;
 
 namespace PdServe.Gateway.Generation;
@@ -30,6 +31,16 @@ public sealed class GenerationRunner(
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var sinkLock = new SemaphoreSlim(1, 1);
         bool firstText = false;
+        // Time to first token is a span of the request's own (the server span), from its arrival to the first token a
+        // decode node sent (buffered or not), once per request.
+        ActivityContext requestSpan = Activity.Current?.Context ?? default;
+        DateTime arrived = DateTime.UtcNow - Stopwatch.GetElapsedTime(startedTimestamp);
+        int firstTokenSeen = 0;
+        void OnFirstToken()
+        {
+            if (Interlocked.Exchange(ref firstTokenSeen, 1) == 0)
+                Spans.Gateway.StartActivity("time to first token", ActivityKind.Internal, requestSpan, startTime: arrived)?.Dispose();
+        }
         async ValueTask Deliver(ChoiceDelta delta)
         {
             await sinkLock.WaitAsync(cancellation.Token);
@@ -50,7 +61,7 @@ public sealed class GenerationRunner(
 
         var calls = parameters.Prompts
             .Select((prompt, index) => CancelOthersOnFailure(
-                RunPromptAsync(requestId, $"{requestId}-{index}", index, prompt, parameters, context, Deliver, cancellation.Token), cancellation))
+                RunPromptAsync(requestId, $"{requestId}-{index}", index, prompt, parameters, context, Deliver, OnFirstToken, cancellation.Token), cancellation))
             .ToList();
         int[] completionTokens;
         try
@@ -86,7 +97,8 @@ public sealed class GenerationRunner(
     }
 
     private async Task<int> RunPromptAsync(string requestId, string callId, int promptIndex, IReadOnlyList<int> prompt,
-        GenerationParameters parameters, HttpContext context, Func<ChoiceDelta, ValueTask> deliver, CancellationToken cancellationToken)
+        GenerationParameters parameters, HttpContext context, Func<ChoiceDelta, ValueTask> deliver, Action onFirstToken,
+        CancellationToken cancellationToken)
     {
         var avoidDecode = new List<DestinationState>();
         var avoidPrefill = new List<DestinationState>();
@@ -109,22 +121,36 @@ public sealed class GenerationRunner(
                 await deliver(delta);
             }
 
-            using NodeChoice decode = Pick(NodePools.Decode, context, avoidDecode, failedAttempt);
-            using NodeChoice? prefill = nodes.HasNodes(NodePools.Prefill) ? Pick(NodePools.Prefill, context, avoidPrefill, failedAttempt) : null;
+            NodeChoice decode;
+            NodeChoice? prefill;
+            using (Activity? route = Spans.Gateway.StartActivity("route"))
+            {
+                decode = Pick(NodePools.Decode, context, avoidDecode, failedAttempt);
+                prefill = nodes.HasNodes(NodePools.Prefill) ? Pick(NodePools.Prefill, context, avoidPrefill, failedAttempt) : null;
+                route?.SetTag(SpanAttributes.DecodeNode, decode.Address).SetTag(SpanAttributes.PrefillNode, prefill?.Address);
+            }
+            using NodeChoice heldDecode = decode;
+            using NodeChoice? heldPrefill = prefill;
+            using Activity? call = Spans.Gateway.StartActivity("generate")
+                ?.SetTag(SpanAttributes.RequestId, callId).SetTag(SpanAttributes.Attempt, attempt)
+                .SetTag(SpanAttributes.DecodeNode, decode.Address).SetTag(SpanAttributes.PrefillNode, prefill?.Address)
+                .SetTag(SpanAttributes.PromptTokens, prompt.Count).SetTag(SpanAttributes.Samples, parameters.N);
             try
             {
                 var request = BuildRequest(callId, prompt, parameters, parameters.MaxTokens[promptIndex], prefill);
-                await CallAsync(decode, request, prompt, samples, Emit, cancellationToken);
+                await CallAsync(decode, request, prompt, samples, Emit, onFirstToken, cancellationToken);
                 if (buffered is not null)
                 {
                     foreach (var delta in buffered) await deliver(delta);
                 }
+                call?.SetTag(SpanAttributes.CompletionTokens, samples.Sum(s => s.TokenCount));
                 return samples.Sum(s => s.TokenCount);
             }
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
                 var failure = NodeCallFailure.From(e);
                 string reason = $"{e.StatusCode}, fault {FaultName(failure)}: {Detail(e)}";
+                call?.SetStatus(ActivityStatusCode.Error, $"{e.StatusCode}, fault {FaultName(failure)}");
                 if (failure.EvictDecodeNode) failures.ReportFailure(decode, callId, reason);
                 if (failure.EvictPrefillNode && prefill is not null) failures.ReportFailure(prefill, callId, $"reported by decode node {decode.Address}: {reason}");
                 bool retry = attempt == 0 && !delivered && failure.Retryable;
@@ -189,7 +215,7 @@ public sealed class GenerationRunner(
     }
 
     private async Task CallAsync(NodeChoice decode, GenerateRequest request, IReadOnlyList<int> prompt, SampleAssembler[] samples,
-        Func<ChoiceDelta, ValueTask> emit, CancellationToken cancellationToken)
+        Func<ChoiceDelta, ValueTask> emit, Action onFirstToken, CancellationToken cancellationToken)
     {
         var lastTokenAt = new long[samples.Length];
         int finishedByNode = 0;
@@ -223,6 +249,11 @@ public sealed class GenerationRunner(
                 case GenerateEvent.EventOneofCase.Token:
                     int sample = SampleIndex(item.Token.SampleIndex, samples.Length);
                     long now = Stopwatch.GetTimestamp();
+                    if (lastTokenAt.All(t => t == 0))
+                    {
+                        Activity.Current?.AddEvent(new ActivityEvent(SpanAttributes.FirstTokenEvent));
+                        onFirstToken();
+                    }
                     if (lastTokenAt[sample] != 0)
                         metrics.InterTokenLatency.Observe(Stopwatch.GetElapsedTime(lastTokenAt[sample], now).TotalSeconds);
                     lastTokenAt[sample] = now;
@@ -237,6 +268,7 @@ public sealed class GenerationRunner(
                 case GenerateEvent.EventOneofCase.Summary:
                     metrics.KvTransferBytes.WithLabels("full").Inc(item.Summary.KvBytesFull);
                     metrics.KvTransferBytes.WithLabels("sent").Inc(item.Summary.KvBytesSent);
+                    Activity.Current?.SetTag(SpanAttributes.KvBytesFull, item.Summary.KvBytesFull).SetTag(SpanAttributes.KvBytesSent, item.Summary.KvBytesSent);
                     break;
             }
             // Every sample hit a stop string while the node still generates: end the call, which frees its KV at once.

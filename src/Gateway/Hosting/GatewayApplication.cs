@@ -10,6 +10,8 @@ using PdServe.Gateway.Routing;
 using Prometheus;
 using Yarp.ReverseProxy.LoadBalancing;
 
+using PdServe.Telemetry;
+
 namespace PdServe.Gateway.Hosting;
 
 /// <summary>
@@ -75,6 +77,7 @@ public static class GatewayApplication
         services.AddSingleton<GenerationRunner>();
         services.AddSingleton<GenerationEndpoint>();
         services.AddSingleton<TokenizerEndpoints>();
+        if (settings.Tracing is { } tracing) services.AddPdServeTracing(tracing);
 
         var app = builder.Build();
         app.UseMiddleware<RequestIdMiddleware>();

@@ -11,4 +11,6 @@ public sealed record GatewayHostSettings
     public IReadOnlyDictionary<string, string?> Overrides { get; init; } = new Dictionary<string, string?>();
     /// <summary>Minimum log level of the console logger.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
+    /// <summary>Span export (OTLP, span lines, an in-process sink); null or disabled: no tracing at all.</summary>
+    public PdServe.Telemetry.TracingOptions? Tracing { get; init; }
 }
