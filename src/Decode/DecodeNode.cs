@@ -55,9 +55,10 @@ public sealed class DecodeNode(DecodeNodeOptions options, IKvConnector connector
             {
                 if (step.Kind == EngineStepKind.Decode) Metrics.DecodeStepSeconds.Observe(step.Duration.TotalSeconds);
                 else Metrics.PrefillSeconds.Observe(step.Duration.TotalSeconds);
-                Metrics.RunningSequences.Set(step.Sequences);
             },
         });
+        // Read at scrape time: a gauge set after each step would keep the last batch's size once the engine goes idle.
+        Metrics.Registry.AddBeforeCollectCallback(() => Metrics.RunningSequences.Set(RunningSequences));
         prefillClient = new PrefillClient(loaded, new PrefillPullSettings(Options.TransferTimeout, Options.ChunkBytes, Options.Host.NodeToken),
             connector, Metrics);
     }

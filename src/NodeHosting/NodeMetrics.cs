@@ -18,6 +18,8 @@ public sealed class NodeMetrics
         PromptTokens = factory.CreateCounter("pdserve_prompt_tokens_total", "Prompt tokens of accepted requests");
         GeneratedTokens = factory.CreateCounter("pdserve_generation_tokens_total", "Tokens generated");
         QueueDepth = factory.CreateGauge("pdserve_queue_depth", "Requests accepted and waiting for their prompt to be processed");
+        PendingPromptTokens = factory.CreateGauge("pdserve_pending_prompt_tokens",
+            "Prompt tokens accepted and not yet prefilled, queued or in progress (prefill node): the prefill pool's autoscaling signal");
         RunningSequences = factory.CreateGauge("pdserve_running_sequences", "Sequences in the decode batch (decode node)");
         KvUsage = factory.CreateGauge("pdserve_kv_cache_usage_ratio", "KV bytes in use over the node's KV budget, 0..1");
         PrefillSeconds = factory.CreateHistogram("pdserve_prefill_seconds", "Time to process one prompt", new HistogramConfiguration { Buckets = SecondsBuckets });
@@ -38,6 +40,7 @@ public sealed class NodeMetrics
     public Counter PromptTokens { get; }
     public Counter GeneratedTokens { get; }
     public Gauge QueueDepth { get; }
+    public Gauge PendingPromptTokens { get; }
     public Gauge RunningSequences { get; }
     public Gauge KvUsage { get; }
     public Histogram PrefillSeconds { get; }

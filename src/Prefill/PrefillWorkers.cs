@@ -45,7 +45,10 @@ internal sealed class PrefillWorkers : IDisposable
     public bool TryEnqueue(PrefillJob job)
     {
         Interlocked.Increment(ref waiting);
+        // Counted before the write, so a worker that takes the job at once never subtracts tokens not yet added.
+        metrics.PendingPromptTokens.Inc(job.Tokens.Count);
         if (queue.Writer.TryWrite(job)) return true;
+        metrics.PendingPromptTokens.Dec(job.Tokens.Count);
         Interlocked.Decrement(ref waiting);
         return false;
     }
@@ -68,6 +71,7 @@ internal sealed class PrefillWorkers : IDisposable
             finally
             {
                 Interlocked.Decrement(ref running);
+                metrics.PendingPromptTokens.Dec(job.Tokens.Count);
             }
         }
     }
