@@ -10,6 +10,18 @@ public sealed class PoolTests
 {
     private static object Request(int maxTokens = 2) => new { model = TestCluster.ModelId, prompt = "pool", max_tokens = maxTokens, temperature = 0 };
 
+    [Theory]
+    [InlineData(null, 5.0)]
+    [InlineData("00:00:02", 2.0)]
+    public async Task Dns_pools_are_resolved_again_every_few_seconds_not_every_five_minutes(string? configured, double expectedSeconds)
+    {
+        var settings = new Dictionary<string, string?>();
+        if (configured is not null) settings["Gateway:DnsRefreshPeriod"] = configured;
+        await using var cluster = await TestCluster.StartAsync(new TestCluster.Options { Settings = settings });
+        var dns = cluster.Gateway.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Yarp.ReverseProxy.ServiceDiscovery.DnsDestinationResolverOptions>>();
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), dns.Value.RefreshPeriod);
+    }
+
     [Fact]
     public async Task An_unhealthy_node_leaves_its_pool_within_5_s_and_returns_when_healthy()
     {

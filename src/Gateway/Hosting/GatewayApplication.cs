@@ -63,7 +63,7 @@ public static class GatewayApplication
         services.AddSingleton(new ChatModel(model.Id, model.Tokenizer));
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
-            .AddDnsDestinationResolver();
+            .AddDnsDestinationResolver(dns => dns.RefreshPeriod = (gatewaySection.Get<RoutingOptions>() ?? new RoutingOptions()).DnsRefreshPeriod);
         services.AddSingleton<NodeLoadStore>();
         services.AddHostedService<NodeLoadMonitor>();
         services.AddSingleton<ILoadBalancingPolicy, LeastReportedLoadPolicy>();

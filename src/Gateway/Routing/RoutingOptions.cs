@@ -11,4 +11,10 @@ public sealed class RoutingOptions
 
     /// <summary>How long a node that failed a call stays out of its pool before it may be tried again.</summary>
     public TimeSpan FailedNodeReactivation { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often a pool given as a DNS name (a Kubernetes headless Service) is resolved again, so a scaled-up pod gets
+    /// traffic within this period. YARP's own default is 5 minutes.
+    /// </summary>
+    public TimeSpan DnsRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 }
