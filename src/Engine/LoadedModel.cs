@@ -24,13 +24,16 @@ public sealed class LoadedModel : IDisposable
     public IReadOnlySet<int> EosTokenIds { get; }
     public int? BosTokenId => Directory.BosTokenId ?? Tokenizer.BosTokenId;
 
+    /// <param name="overlayWeights">A safetensors file whose tensors replace the checkpoint's (a healed stage's blocks).</param>
     /// <exception cref="ModelLoadException">The directory, a file or a tensor is missing, corrupt or unsupported.</exception>
-    public static LoadedModel Load(string path, ModelLoadOptions options)
+    public static LoadedModel Load(string path, ModelLoadOptions options, string? overlayWeights = null)
     {
         ModelDirectory directory = ModelDirectory.Open(path);
         TextTokenizer tokenizer = TextTokenizer.Load(directory.Path);
         using SafeTensorsCheckpoint weights = directory.OpenWeights();
-        return new LoadedModel(directory, tokenizer, CausalLm.Load(directory.Config, weights, options));
+        if (overlayWeights is null) return new LoadedModel(directory, tokenizer, CausalLm.Load(directory.Config, weights, options));
+        using SafeTensorsCheckpoint overlay = SafeTensorsCheckpoint.OpenFile(overlayWeights);
+        return new LoadedModel(directory, tokenizer, CausalLm.Load(directory.Config, new OverlayWeightSource(overlay, weights), options));
     }
 
     /// <summary>

@@ -43,7 +43,8 @@ public sealed class StageModel : IDisposable
         PrunePlan plan = planPath is null ? PrunePlan.Unpruned(fingerprint, directory.Config.NumLayers) : PrunePlan.Load(planPath);
         plan.EnsureMatches(fingerprint, directory.Config.NumLayers);
         IReadOnlySet<int> skip = stage == Stage.Prefill ? plan.PrefillSkipSet : plan.DecodeSkipSet;
-        return new StageModel(LoadedModel.Load(directory.Path, options with { SkippedBlocks = skip }), plan, fingerprint);
+        string? healed = plan.HealedFile(prefill: stage == Stage.Prefill);
+        return new StageModel(LoadedModel.Load(directory.Path, options with { SkippedBlocks = skip }, healed), plan, fingerprint);
     }
 
     public void Dispose() => Loaded.Dispose();

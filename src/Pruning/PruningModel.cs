@@ -15,6 +15,7 @@ public static class PruningModel
         TwoThreadDecode = false,
     };
 
-    public static LoadedModel Load(string directory, IProgress<double>? progress = null) =>
-        LoadedModel.Load(directory, LoadOptions with { Progress = progress });
+    /// <param name="overlayWeights">A healed stage's blocks, loaded over the checkpoint's.</param>
+    public static LoadedModel Load(string directory, IProgress<double>? progress = null, string? overlayWeights = null) =>
+        LoadedModel.Load(directory, LoadOptions with { Progress = progress }, overlayWeights);
 }

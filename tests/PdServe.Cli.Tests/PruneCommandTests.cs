@@ -35,6 +35,64 @@ public sealed class PruneCommandTests : IDisposable
     ];
 
     [Fact]
+    public void Prune_with_heal_writes_fingerprinted_stage_weights_that_eval_generate_and_the_nodes_load_and_refuse_when_changed()
+    {
+        string plan = directory.Combine("healed.json");
+        string report = directory.Combine("heal-report");
+        // Healing on the calibration text keeps out what the search scored: here that is all of it.
+        CliRun nothingLeft = CliRun.Of(Prune(directory.Combine("never.json"), "--heal-steps", "4", "--heal-window", "12"));
+        Assert.Equal(2, nothingLeft.ExitCode);
+        Assert.Contains("past the", nothingLeft.Stderr);
+        string healText = directory.Combine("heal.txt");
+        File.WriteAllText(healText, string.Join("\n\n", Enumerable.Repeat("and the waters were gathered together unto one place and the dry land appeared", 6)));
+        CliRun run = CliRun.Of(Prune(plan, "--kv-layers", "1", "--kv-first", "2", "--kv-last", "3", "--eval", heldOut, "--report", report,
+            "--heal-steps", "4", "--heal-window", "12", "--heal-data", healText));
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("healed both stages in 4 steps", run.Stdout);
+
+        PrunePlan written = PrunePlan.Load(plan);
+        Assert.NotNull(written.Healed);
+        Assert.Equal("healed.prefill.safetensors", written.Healed.Prefill.File);
+        Assert.Equal("healed.decode.safetensors", written.Healed.Decode.File);
+        Assert.Equal(4, written.Healed.Distillation!["steps"]!.GetValue<int>());
+        // Each file holds exactly its stage's kept blocks.
+        using (var prefill = PdServe.Engine.Loading.SafeTensorsCheckpoint.OpenFile(directory.Combine(written.Healed.Prefill.File)))
+        using (var decode = PdServe.Engine.Loading.SafeTensorsCheckpoint.OpenFile(directory.Combine(written.Healed.Decode.File)))
+        {
+            int[] BlocksIn(PdServe.Engine.Loading.SafeTensorsCheckpoint file) =>
+                file.TensorNames.Select(n => int.Parse(n.Split('.')[2], System.Globalization.CultureInfo.InvariantCulture)).Distinct().Order().ToArray();
+            Assert.Equal(Enumerable.Range(0, 4).Except(written.PrefillSkip), BlocksIn(prefill));
+            Assert.Equal(Enumerable.Range(0, 4).Except(written.DecodeSkip), BlocksIn(decode));
+        }
+        // The healed weights are part of the plan's identity: an unhealed plan with the same skips pairs with nobody healed.
+        Assert.NotEqual((written with { Healed = null }).Fingerprint(), written.Fingerprint());
+        using (JsonDocument results = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "results.json"))))
+        {
+            string[] methods = results.RootElement[0].GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("method").GetString()!).ToArray();
+            Assert.Equal(new[] { "unpruned", "ShortGPT", "ShortGPT", "PdServe", "PdServe + KV", "ShortGPT + heal", "PdServe + heal", "PdServe + heal + KV" }, methods);
+        }
+
+        CliRun eval = CliRun.Of("eval", "--model", model, "--data", heldOut, "--plan", plan, "--window", "24", "--prompt-tokens", "8", "--threads", "1");
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        Assert.Contains("plan (healed): prefill skips", eval.Stdout);
+        CliRun generate = CliRun.Of("generate", "--model", model, "--plan", plan, "--prompt", "in the", "--max-tokens", "3", "--temperature", "0", "--json");
+        Assert.True(generate.ExitCode == 0, generate.Stderr);
+        using (var node = PdServe.NodeHosting.StageModel.Load(model, plan, PdServe.NodeHosting.Stage.Decode, new PdServe.Engine.Model.ModelLoadOptions()))
+            Assert.Equal(written.Fingerprint(), node.PlanFingerprint);
+
+        // A changed weights file is refused before any work.
+        string decodeFile = directory.Combine(written.Healed.Decode.File);
+        byte[] bytes = File.ReadAllBytes(decodeFile);
+        bytes[^1] ^= 0x01;
+        File.WriteAllBytes(decodeFile, bytes);
+        CliRun tampered = CliRun.Of("generate", "--model", model, "--plan", plan, "--prompt", "in the", "--max-tokens", "3");
+        Assert.Equal(2, tampered.ExitCode);
+        Assert.Contains("are not the ones the plan names", tampered.Stderr);
+        Assert.Throws<PrunePlanException>(() => PdServe.NodeHosting.StageModel.Load(model, plan, PdServe.NodeHosting.Stage.Decode,
+            new PdServe.Engine.Model.ModelLoadOptions()));
+    }
+
+    [Fact]
     public void Prune_writes_a_valid_plan_and_eval_with_it_reports_blocks_then_kv()
     {
         string plan = directory.Combine("plan.json");

@@ -3,6 +3,7 @@ using PdServe.Cli.Options;
 using PdServe.Cli.Pruning;
 using PdServe.Cli.Terminal;
 using PdServe.Pruning.Calibration;
+using PdServe.Pruning.Healing;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Search;
 using PdServe.Training.Corpus;
@@ -53,12 +54,26 @@ public static class PruneCommand
             HelpName = "DIR",
             DefaultValueFactory = _ => DefaultReportDirectory,
         };
+        var healDefaults = new HealingOptions();
+        var heal = OptionChecks.Double("--heal", 0,
+                "After the search, heal each stage's kept blocks for M minutes by distillation from the unpruned model, in the staged computation (0 = off)", "M")
+            .Require(m => m >= 0, ">= 0");
+        var healData = new Option<string>("--heal-data")
+        {
+            Description = "Distillation text (documents separated by blank lines); default: the calibration text past the tokens the search scored",
+            HelpName = "FILE",
+        };
+        var healWindow = OptionChecks.Int("--heal-window", healDefaults.WindowTokens, "Tokens per distillation window; its first half is the prompt", "T")
+            .Require(n => n >= 4, "an integer >= 4");
+        var healLr = OptionChecks.Double("--heal-lr", healDefaults.LearningRate, "Peak learning rate of the healing", "LR").Require(x => x > 0, "> 0");
+        var healSteps = OptionChecks.Int("--heal-steps", 0, "Stop healing after this many steps even with time left (0 = the time budget alone)", "S")
+            .Require(n => n >= 0, "an integer >= 0");
         var threads = OptionChecks.Threads();
 
         var command = new Command("prune", "Search the blocks each stage skips and the KV layers; write a prune plan")
         {
             model, calib, prefillSkip, decodeSkip, kvLayers, kvFirst, kvLast, seed, iterations, promptTokens, continuationTokens, calibTokens,
-            similarity, output, eval, evalTokens, report, threads,
+            similarity, output, eval, evalTokens, report, heal, healData, healWindow, healLr, healSteps, threads,
         };
         command.SetAction(parseResult =>
         {
@@ -81,8 +96,26 @@ public static class PruneCommand
                     Last = parseResult.GetValue(kvLast),
                 },
             };
+            double healMinutes = parseResult.GetValue(heal);
+            int maxHealSteps = parseResult.GetValue(healSteps);
+            int window = parseResult.GetValue(healWindow);
+            HealingOptions? healing = healMinutes > 0 || maxHealSteps > 0
+                ? healDefaults with
+                {
+                    Minutes = healMinutes,
+                    MaxSteps = maxHealSteps,
+                    WindowTokens = window,
+                    PromptTokens = window / 2,
+                    LearningRate = parseResult.GetValue(healLr),
+                    Seed = parseResult.GetValue(seed),
+                }
+                : null;
             return PruneRunner.Run(context, new PruneRequest(parseResult.GetRequiredValue(model), parseResult.GetRequiredValue(calib), parseResult.GetRequiredValue(output),
-                parseResult.GetValue(eval), parseResult.GetValue(evalTokens), parseResult.GetValue(report)!, options, CliIdentity.Name + " " + string.Join(' ', parseResult.Tokens.Select(t => t.Value))));
+                parseResult.GetValue(eval), parseResult.GetValue(evalTokens), parseResult.GetValue(report)!, options, CliIdentity.Name + " " + string.Join(' ', parseResult.Tokens.Select(t => t.Value)))
+            {
+                Heal = healing,
+                HealDataPath = parseResult.GetValue(healData),
+            });
         });
         return command;
     }

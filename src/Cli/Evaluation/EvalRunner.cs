@@ -16,9 +16,15 @@ public static class EvalRunner
 {
     public static int Run(CliContext context, string modelDir, TextDocuments documents, int[] skipBlocks, PrunePlan? plan, EvaluationOptions options)
     {
-        List<(string, StagedPruning)> configurations = Configurations(skipBlocks, plan);
         using var interrupt = new InterruptSignal();
         using LoadedModel loaded = LoadingProgress.Run(context, "loading model", progress => PruningModel.Load(modelDir, progress));
+        // A healed plan is scored as its nodes run it: each stage on its own healed weights.
+        using LoadedModel? healedPrefill = plan?.HealedFile(prefill: true) is { } prefillFile
+            ? LoadingProgress.Run(context, "loading the healed prefill stage", progress => PruningModel.Load(modelDir, progress, prefillFile)) : null;
+        using LoadedModel? healedDecode = plan?.HealedFile(prefill: false) is { } decodeFile
+            ? LoadingProgress.Run(context, "loading the healed decode stage", progress => PruningModel.Load(modelDir, progress, decodeFile)) : null;
+        StageModels? healed = healedPrefill is not null && healedDecode is not null ? new StageModels(healedPrefill.Model, healedDecode.Model) : null;
+        List<(string, StagedPruning)> configurations = Configurations(skipBlocks, plan, healed);
         foreach ((_, StagedPruning pruning) in configurations) CheckBlocks(pruning, loaded.Model.Config.NumLayers);
         IReadOnlyList<EvaluationResult> results = PhasedProgress.Run(context, progress =>
             PruningGuard.Run(() => new Evaluator(loaded, options).Evaluate(documents, configurations,
@@ -29,15 +35,15 @@ public static class EvalRunner
     }
 
     /// <summary>The unpruned model first, then what the options ask for (a plan with a KV policy: without, then with it).</summary>
-    private static List<(string, StagedPruning)> Configurations(int[] skipBlocks, PrunePlan? plan)
+    private static List<(string, StagedPruning)> Configurations(int[] skipBlocks, PrunePlan? plan, StageModels? healed)
     {
         var configurations = new List<(string, StagedPruning)> { ("unpruned", StagedPruning.Unpruned) };
         if (skipBlocks.Length > 0)
             configurations.Add(($"skip {string.Join(',', skipBlocks)}", StagedPruning.Uniform(skipBlocks)));
         if (plan is not null)
         {
-            var staged = StagedPruning.FromPlan(plan);
-            string blocks = $"plan: prefill skips [{string.Join(',', plan.PrefillSkip.Order())}], decode skips [{string.Join(',', plan.DecodeSkip.Order())}]";
+            var staged = StagedPruning.FromPlan(plan) with { Models = healed };
+            string blocks = $"plan{(healed is null ? "" : " (healed)")}: prefill skips [{string.Join(',', plan.PrefillSkip.Order())}], decode skips [{string.Join(',', plan.DecodeSkip.Order())}]";
             configurations.Add((blocks, staged.WithoutKvPolicy()));
             if (plan.Kv.SelectedLayers.Count > 0)
                 configurations.Add(($"{blocks} + KV first {plan.Kv.First}/last {plan.Kv.Last} in layers [{string.Join(',', plan.Kv.SelectedLayers.Order())}]", staged));

@@ -34,8 +34,10 @@ public static class GenerateRunner
             PrefillDtype = options.PrefillDtype,
             DecodeDtype = options.DecodeDtype,
         };
+        // Unified mode runs the decode stage, healed weights included.
+        string? healed = options.Plan?.HealedFile(prefill: false);
         using LoadedModel loaded = LoadingProgress.Run(context, "loading model", progress =>
-            LoadedModel.Load(options.ModelDir, loadOptions with { Progress = progress }));
+            LoadedModel.Load(options.ModelDir, loadOptions with { Progress = progress }, healed));
 
         var sampling = new SamplingParams
         {

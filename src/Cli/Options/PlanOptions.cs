@@ -23,6 +23,9 @@ public static class PlanOptions
             PrunePlan plan = PrunePlan.Load(planPath);
             ModelDirectory directory = ModelDirectory.Open(modelDirectory);
             plan.EnsureMatches(directory.Fingerprint, directory.Config.NumLayers);
+            // A healed plan's weight files must be there and be the ones it names before any work starts.
+            plan.HealedFile(prefill: true);
+            plan.HealedFile(prefill: false);
             return plan;
         }
         catch (PrunePlanException e)

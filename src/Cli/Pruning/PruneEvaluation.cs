@@ -1,8 +1,10 @@
 using PdServe.Cli.Evaluation;
+using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
 using PdServe.Engine;
 using PdServe.Pruning;
 using PdServe.Pruning.Evaluation;
+using PdServe.Pruning.Healing;
 using PdServe.Pruning.KvSelection;
 using PdServe.Pruning.Report;
 using PdServe.Pruning.Search;
@@ -13,13 +15,15 @@ namespace PdServe.Cli.Pruning;
 
 /// <summary>
 /// <c>pdserve prune --eval</c>: scores the unpruned model, ShortGPT at K_P and K_D, the plan, and the plan with its KV
-/// policy on held-out text, prints the table and adds the run to the quality report.
+/// policy on held-out text — with <c>--heal</c> also the healed plan (without and with its KV policy) and ShortGPT at
+/// K_D healed with the same budget on the same text —, prints the table and adds the run to the quality report.
 /// </summary>
 public static class PruneEvaluation
 {
-    public static void Run(CliContext context, LoadedModel model, TextDocuments held, PruneOutcome outcome, PruneOptions options,
-        long? maxTokens, string reportDirectory, string planPath, string commandLine, CancellationToken cancellation)
+    public static void Run(CliContext context, LoadedModel model, TextDocuments held, PruneOutcome outcome, PruneRequest request,
+        HealingResult? healed, TextDocuments? healData, CancellationToken cancellation)
     {
+        PruneOptions options = request.Options;
         var similarities = outcome.Evidence.Similarities;
         var staged = StagedPruning.FromPlan(outcome.Plan);
         var rows = new List<(string Method, StagedPruning Pruning)> { (ReportRow.Unpruned, StagedPruning.Unpruned) };
@@ -27,6 +31,17 @@ public static class PruneEvaluation
             rows.Add((ReportRow.ShortGpt, StagedPruning.Uniform(ShortGptBaseline.Remove(similarities, k))));
         rows.Add((ReportRow.PdServe, staged.WithoutKvPolicy()));
         if (outcome.Plan.Kv.SelectedLayers.Count > 0) rows.Add((ReportRow.PdServeWithKv, staged));
+        using HealingResult? shortGptHealed = healed is null || options.DecodeSkip == 0 ? null
+            : HealShortGpt(context, model, request, healData!, ShortGptBaseline.Remove(similarities, options.DecodeSkip), cancellation);
+        if (shortGptHealed is not null)
+            rows.Add((ReportRow.ShortGptHealed, StagedPruning.Uniform(ShortGptBaseline.Remove(similarities, options.DecodeSkip)) with { Models = shortGptHealed.Models }));
+        if (healed is not null)
+        {
+            rows.Add((ReportRow.PdServeHealed, staged.WithoutKvPolicy() with { Models = healed.Models }));
+            if (outcome.Plan.Kv.SelectedLayers.Count > 0) rows.Add((ReportRow.PdServeHealedWithKv, staged with { Models = healed.Models }));
+        }
+        long? maxTokens = request.EvalTokens;
+        string reportDirectory = request.ReportDir, planPath = request.OutPath, commandLine = request.CommandLine;
 
         var evaluationOptions = new EvaluationOptions { MaxTokens = maxTokens, PromptTokens = options.Calibration.PromptTokens };
         IReadOnlyList<EvaluationResult> results = PhasedProgress.Run(context, progress => PruningGuard.Run(() =>
@@ -43,10 +58,21 @@ public static class PruneEvaluation
         context.Out.WriteLine($"report updated: {Path.Combine(reportDirectory, QualityReport.MarkdownFileName)} and {QualityReport.PlotFileName}");
     }
 
+    /// <summary>The baseline gets the plan's healing budget, on the same text, so the comparison stays fair.</summary>
+    private static HealingResult HealShortGpt(CliContext context, LoadedModel model, PruneRequest request, TextDocuments healData,
+        IEnumerable<int> skip, CancellationToken cancellation)
+    {
+        TextDocuments calibration = DocumentsInput.Read(request.CalibPath, "--calib");
+        HealingOptions options = PruneRunner.HealOptionsFor(request.Heal!, request, calibration, healData);
+        return PhasedProgress.Run(context, progress => PruningGuard.Run(() =>
+            StageHealer.Heal(model, request.ModelDir, StagedPruning.Uniform(skip), healData, options,
+                new Progress<ProgressUpdate>(u => progress.Report(u with { Phase = "ShortGPT " + u.Phase })), cancellation)));
+    }
+
     private static string Label(string method, StagedPruning pruning) => method switch
     {
         ReportRow.Unpruned => method,
-        ReportRow.ShortGpt => $"{method}: skip [{string.Join(',', pruning.DecodeSkip.Order())}]",
+        ReportRow.ShortGpt or ReportRow.ShortGptHealed => $"{method}: skip [{string.Join(',', pruning.DecodeSkip.Order())}]",
         _ => $"{method}: {pruning}",
     };
 }

@@ -5,7 +5,12 @@ using PdServe.Engine;
 using PdServe.Training.Corpus;
 using PdServe.Engine.Loading;
 using PdServe.Pruning;
+using PdServe.Pruning.Evaluation;
+using PdServe.Pruning.Healing;
 using PdServe.Pruning.Search;
+using PdServe.Engine.Planning;
+using Spectre.Console;
+using System.Text.Json.Nodes;
 
 namespace PdServe.Cli.Pruning;
 
@@ -23,6 +28,10 @@ public static class PruneRunner
         TextDocuments? held = request.EvalPath is null ? null : DocumentsInput.Read(request.EvalPath, "--eval");
         if (held is not null && held.Sha256 == calibration.Sha256)
             throw new CliError("--eval: the held-out text is the calibration text; evaluate on text the search never saw");
+        TextDocuments? healData = request.Heal is null ? null
+            : request.HealDataPath is null ? calibration : DocumentsInput.Read(request.HealDataPath, "--heal-data");
+        if (healData is not null && held is not null && healData.Sha256 == held.Sha256)
+            throw new CliError("--heal-data: the distillation text is the held-out text; heal on text the evaluation never sees");
         ModelDirectory directory = ModelDirectory.Open(request.ModelDir);
         PruningGuard.Run(() =>
         {
@@ -35,13 +44,61 @@ public static class PruneRunner
         PruneOutcome outcome = PhasedProgress.Run(context, progress =>
             PruningGuard.Run(() => PruneSearch.Run(loaded, calibration, request.Options, progress, interrupt.Token)));
         interrupt.Token.ThrowIfCancellationRequested();
-        outcome.Plan.Save(request.OutPath);
+        using HealingResult? healed = request.Heal is { } heal ? Heal(context, loaded, request, calibration, healData!, outcome, heal, interrupt.Token) : null;
+        PrunePlan plan = healed is null ? outcome.Plan : WithHealedWeights(outcome.Plan, healed, request, healData!);
+        outcome = outcome with { Plan = plan };
+        plan.Save(request.OutPath);
         PruneSummary.Write(context, outcome, request.OutPath);
+        if (healed is not null)
+            context.Out.WriteLine(FormattableString.Invariant(
+                $"healed both stages in {healed.Steps} steps ({healed.TrainedTokens:N0} tokens, {healed.Seconds / 60:F1} min): held-back KL {healed.HeldLossBefore:F4} -> {healed.HeldLossAfter:F4}; weights in {plan.Healed!.Prefill.File} and {plan.Healed.Decode.File}"));
 
         if (held is not null)
-            PruneEvaluation.Run(context, loaded, held, outcome, request.Options, request.EvalTokens, request.ReportDir, request.OutPath,
-                request.CommandLine, interrupt.Token);
+            PruneEvaluation.Run(context, loaded, held, outcome, request, healed, healData, interrupt.Token);
         return ExitCodes.Ok;
+    }
+
+    private static HealingResult Heal(CliContext context, LoadedModel loaded, PruneRequest request, TextDocuments calibration, TextDocuments healData,
+        PruneOutcome outcome, HealingOptions heal, CancellationToken cancellation)
+    {
+        HealingOptions options = HealOptionsFor(heal, request, calibration, healData);
+        return PhasedProgress.Run(context, progress => PruningGuard.Run(() =>
+            StageHealer.Heal(loaded, request.ModelDir, StagedPruning.FromPlan(outcome.Plan), healData, options, progress, cancellation)));
+    }
+
+    /// <summary>Healing on the calibration file passes over the tokens the block scores came from.</summary>
+    public static HealingOptions HealOptionsFor(HealingOptions heal, PruneRequest request, TextDocuments calibration, TextDocuments healData) =>
+        healData.Sha256 == calibration.Sha256 ? heal with { SkipLeadingTokens = request.Options.Calibration.MaxTokens } : heal;
+
+    private static PrunePlan WithHealedWeights(PrunePlan plan, HealingResult healed, PruneRequest request, TextDocuments healData)
+    {
+        HealingOptions heal = request.Heal!;
+        var distillation = new JsonObject
+        {
+            ["data"] = Path.GetFileName(healData.Path),
+            ["data_sha256"] = healData.Sha256,
+            ["skipped_leading_tokens"] = request.HealDataPath is null ? request.Options.Calibration.MaxTokens : 0,
+            ["minutes"] = heal.Minutes,
+            ["steps"] = healed.Steps,
+            ["tokens"] = healed.TrainedTokens,
+            ["seconds"] = Math.Round(healed.Seconds, 1),
+            ["window_tokens"] = heal.WindowTokens,
+            ["prompt_tokens"] = heal.PromptTokens,
+            ["batch"] = heal.BatchSize,
+            ["learning_rate"] = heal.LearningRate,
+            ["held_kl_before"] = Math.Round(healed.HeldLossBefore, 6),
+            ["held_kl_after"] = Math.Round(healed.HeldLossAfter, 6),
+            ["loss"] = "KL(unpruned || staged), prefill stage writes the prompt KV through the plan's policy, decode stage reads it",
+        };
+        return plan with
+        {
+            Healed = new PrunePlan.HealedSection
+            {
+                Prefill = HealedWeightsFile.Write(request.OutPath, "prefill", healed.Models.Prefill, plan.PrefillSkipSet),
+                Decode = HealedWeightsFile.Write(request.OutPath, "decode", healed.Models.Decode, plan.DecodeSkipSet),
+                Distillation = distillation,
+            },
+        };
     }
 
     private static void CheckWritable(string path, string option)

@@ -58,6 +58,15 @@ public sealed class SafeTensorsCheckpoint : IWeightSource, IDisposable
         throw new ModelLoadException(directory, $"no weights: neither {SingleFileName} nor {IndexFileName} is present");
     }
 
+    /// <summary>One safetensors file of any name (a healed stage's blocks beside a plan).</summary>
+    public static SafeTensorsCheckpoint OpenFile(string path)
+    {
+        if (!File.Exists(path)) throw new ModelLoadException(path, "the weights file does not exist");
+        var file = SafeTensorsFile.Open(path);
+        return new SafeTensorsCheckpoint(Path.GetDirectoryName(Path.GetFullPath(path))!, null, [file],
+            file.TensorNames.ToDictionary(n => n, _ => file, StringComparer.Ordinal));
+    }
+
     private static SafeTensorsCheckpoint OpenSharded(string directory, string indexPath)
     {
         var index = SafeTensorsIndex.Load(indexPath);

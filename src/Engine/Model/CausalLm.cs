@@ -127,8 +127,21 @@ public sealed class CausalLm : nn.Module
     public Dictionary<string, Tensor> ExportWeights()
     {
         if (Plan.SkippedBlocks.Count > 0) throw new InvalidOperationException("a stage-pruned model cannot be exported as a checkpoint");
+        Dictionary<string, Tensor> weights = ExportBlockWeights();
+        weights[Names.Embedding] = embedding.detach();
+        weights[Names.FinalNorm] = finalNorm.Weight.detach();
+        if (lmHead is not null) weights[Names.LmHead] = lmHead.Weight.detach();
+        return weights;
+    }
+
+    /// <summary>
+    /// The weights of the blocks this model holds (a stage's kept blocks), under their Hugging Face names: what a
+    /// healed stage file carries over the base checkpoint.
+    /// </summary>
+    public Dictionary<string, Tensor> ExportBlockWeights()
+    {
         long qRows = Config.NumHeads * Config.HeadDim, kvRows = Config.NumKvHeads * Config.HeadDim, inter = Config.IntermediateSize;
-        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Names.Embedding] = embedding.detach() };
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (DecoderBlock block in Blocks)
         {
             int b = block.Index;
@@ -140,8 +153,6 @@ public sealed class CausalLm : nn.Module
             AddRows(weights, block.Mlp.GateUp, (Names.GateProj(b), Names.GateBias(b), inter), (Names.UpProj(b), Names.UpBias(b), inter));
             AddRows(weights, block.Mlp.Down, (Names.DownProj(b), Names.DownBias(b), Config.HiddenSize));
         }
-        weights[Names.FinalNorm] = finalNorm.Weight.detach();
-        if (lmHead is not null) weights[Names.LmHead] = lmHead.Weight.detach();
         return weights;
     }
 
@@ -201,7 +212,7 @@ public sealed class CausalLm : nn.Module
     public Tensor ForwardPass(Tensor inputIds, SequencePass pass)
     {
         ArgumentNullException.ThrowIfNull(pass);
-        using var noGrad = no_grad();
+        using IDisposable? noGrad = pass.TrackGradients ? null : no_grad();
         using var scope = NewDisposeScope();
         long batch = inputIds.shape[0], time = inputIds.shape[1];
         int start = pass.StartPosition;

@@ -29,4 +29,10 @@ public sealed record SequencePass
 
     /// <summary>Whether <see cref="BlockActivity.AttentionWeights"/> is filled (costs one [B, heads, T, keys] tensor per block).</summary>
     public bool RecordAttention { get; init; }
+
+    /// <summary>
+    /// Build the autograd graph (parameters that require gradients get them from a loss on the output): healing trains
+    /// stage models through exactly this staged computation. Off, the pass runs without gradients.
+    /// </summary>
+    public bool TrackGradients { get; init; }
 }

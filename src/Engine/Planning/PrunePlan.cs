@@ -24,6 +24,23 @@ public sealed record PrunePlan
     /// <summary>Free-form evidence (calibration checksum, seed, scores, objective values); kept verbatim.</summary>
     [JsonPropertyName("calibration")] public JsonObject? Calibration { get; init; }
     [JsonPropertyName("scores")] public JsonObject? Scores { get; init; }
+    /// <summary>Set by <c>pdserve prune --heal</c>: each stage's fine-tuned kept blocks, in files beside the plan.</summary>
+    [JsonPropertyName("healed")] public HealedSection? Healed { get; init; }
+
+    public sealed record HealedSection
+    {
+        [JsonPropertyName("prefill")] public required HealedStage Prefill { get; init; }
+        [JsonPropertyName("decode")] public required HealedStage Decode { get; init; }
+        /// <summary>How the stages were healed (data, minutes, steps, losses); kept verbatim.</summary>
+        [JsonPropertyName("distillation")] public JsonObject? Distillation { get; init; }
+    }
+
+    /// <summary>A safetensors file of one stage's kept blocks, named relative to the plan file, with its SHA-256.</summary>
+    public sealed record HealedStage
+    {
+        [JsonPropertyName("file")] public required string File { get; init; }
+        [JsonPropertyName("sha256")] public required string Sha256 { get; init; }
+    }
 
     public sealed record KvSection
     {
@@ -32,6 +49,9 @@ public sealed record PrunePlan
         [JsonPropertyName("last")] public int Last { get; init; }
         [JsonPropertyName("wire_dtype")] public string WireDtype { get; init; } = "float32";
     }
+
+    /// <summary>The file the plan was read from (healed weights are named relative to it); null for a plan made in memory.</summary>
+    [JsonIgnore] public string? SourcePath { get; init; }
 
     // Derived views: not written to the plan file (the lists above are the file's truth).
     [JsonIgnore] public IReadOnlySet<int> PrefillSkipSet => PrefillSkip.ToHashSet();
@@ -47,7 +67,9 @@ public sealed record PrunePlan
     public string Fingerprint()
     {
         string canonical = $"{ModelFingerprint}|{NumBlocks}|p:{string.Join(',', PrefillSkip.Order())}|d:{string.Join(',', DecodeSkip.Order())}" +
-                           $"|kv:{string.Join(',', Kv.SelectedLayers.Order())}/{Kv.First}/{Kv.Last}/{ParseWireDtype(Kv.WireDtype)}";
+                           $"|kv:{string.Join(',', Kv.SelectedLayers.Order())}/{Kv.First}/{Kv.Last}/{ParseWireDtype(Kv.WireDtype)}" +
+                           // Healed weights change both stages' numbers: nodes with other healed files must not pair.
+                           (Healed is null ? "" : $"|healed:{Healed.Prefill.Sha256.ToLowerInvariant()}/{Healed.Decode.Sha256.ToLowerInvariant()}");
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)))[..16];
     }
 
@@ -76,6 +98,37 @@ public sealed record PrunePlan
         if (Kv.SelectedLayers.Count > 0 && Kv.First + Kv.Last == 0)
             throw new PrunePlanException("kv.first + kv.last must be >= 1 when layers are selected");
         ParseWireDtype(Kv.WireDtype);
+        if (Healed is not null)
+        {
+            foreach (var (stage, healed) in new[] { ("prefill", Healed.Prefill), ("decode", Healed.Decode) })
+            {
+                if (string.IsNullOrWhiteSpace(healed.File) || Path.IsPathRooted(healed.File) || healed.File.Contains("..", StringComparison.Ordinal))
+                    throw new PrunePlanException($"healed.{stage}.file must be a file name beside the plan, got '{healed.File}'");
+                if (healed.Sha256.Length != 64 || !healed.Sha256.All(Uri.IsHexDigit))
+                    throw new PrunePlanException($"healed.{stage}.sha256 must be 64 hex digits");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The healed weights of the prefill (<paramref name="prefill"/>) or the decode stage's blocks beside the plan file,
+    /// checked against the plan's SHA-256; null when the plan is not healed. Throws <see cref="PrunePlanException"/>
+    /// when the file is missing or differs.
+    /// </summary>
+    public string? HealedFile(bool prefill)
+    {
+        if (Healed is null) return null;
+        string planPath = SourcePath ?? throw new PrunePlanException("a healed plan must be read from its file, beside which its weights lie");
+        HealedStage stage = prefill ? Healed.Prefill : Healed.Decode;
+        string path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(planPath))!, stage.File);
+        if (!System.IO.File.Exists(path))
+            throw new PrunePlanException($"the plan's healed {(prefill ? "prefill" : "decode")} weights '{stage.File}' are not beside it");
+        string actual;
+        using (FileStream stream = System.IO.File.OpenRead(path))
+            actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        if (!string.Equals(actual, stage.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new PrunePlanException($"the healed {(prefill ? "prefill" : "decode")} weights '{stage.File}' are not the ones the plan names (sha256 {actual[..12]}…, expected {stage.Sha256[..12]}…)");
+        return path;
     }
 
     /// <summary>Throws <see cref="PrunePlanException"/> when the plan was made for other weights or another depth.</summary>
@@ -129,7 +182,7 @@ public sealed record PrunePlan
         }
         if (plan is null) throw new PrunePlanException($"plan file '{path}' is empty");
         plan.Validate();
-        return plan;
+        return plan with { SourcePath = Path.GetFullPath(path) };
     }
 
     /// <summary>Validates, then writes through a temporary file and a rename, so an interrupted write never leaves half a plan.</summary>

@@ -9,18 +9,21 @@ namespace PdServe.Pruning.Evaluation;
 /// the prefill stage's blocks, which produce the first continuation token's logits and every run block's KV; the
 /// decode stage's blocks then read that KV — cut to the kept positions in the KV policy's selected layers, as the
 /// decode node receives it — and score the rest of the continuation teacher-forced, in one pass. Equal to
-/// Prefill, RetainEntries and one DecodeStep per token on separately loaded stage models (see the tests).
+/// Prefill, RetainEntries and one DecodeStep per token on separately loaded stage models (see the tests). A
+/// configuration with healed stage weights (<see cref="StagedPruning.Models"/>) runs each stage on its own weights.
+/// With <paramref name="trackGradients"/>, the passes build the autograd graph (healing trains through them).
 /// </summary>
-public sealed class StagedForward(CausalLm model)
+public sealed class StagedForward(CausalLm model, bool trackGradients = false)
 {
     public CausalLm Model { get; } = model;
 
     /// <summary>The prefill stage over prompts [B, n] (positions 0..n-1).</summary>
-    public PromptPass RunPrompt(Tensor promptIds, IReadOnlySet<int> prefillSkip)
+    public PromptPass RunPrompt(Tensor promptIds, IReadOnlySet<int> prefillSkip, CausalLm? stageModel = null)
     {
         var kv = new Dictionary<int, BlockKv>();
-        Tensor logits = Model.ForwardPass(promptIds, new SequencePass
+        Tensor logits = (stageModel ?? Model).ForwardPass(promptIds, new SequencePass
         {
+            TrackGradients = trackGradients,
             SkippedBlocks = prefillSkip,
             OnBlock = activity => kv[activity.Block] = new BlockKv(
                 activity.Keys.clone().DetachFromDisposeScope(), activity.Values.clone().DetachFromDisposeScope()),
@@ -32,12 +35,14 @@ public sealed class StagedForward(CausalLm model)
     /// The decode stage over continuation inputs [B, c] at positions n..n+c-1, reading the prompt's KV through
     /// <paramref name="kvPolicy"/>. Returns logits [B, c, vocab]: position i predicts the token after input i.
     /// </summary>
-    public Tensor RunContinuation(Tensor continuationIds, PromptPass prompt, IReadOnlySet<int> decodeSkip, KvPolicy kvPolicy)
+    public Tensor RunContinuation(Tensor continuationIds, PromptPass prompt, IReadOnlySet<int> decodeSkip, KvPolicy kvPolicy,
+        CausalLm? stageModel = null)
     {
         using var scope = NewDisposeScope();
+        CausalLm decode = stageModel ?? Model;
         int promptLength = prompt.PromptLength;
         var prefix = new Dictionary<int, BlockKv>();
-        foreach (DecoderBlock block in Model.Blocks)
+        foreach (DecoderBlock block in decode.Blocks)
         {
             if (decodeSkip.Contains(block.Index)) continue;
             if (!prompt.Kv.TryGetValue(block.Index, out BlockKv? kv))
@@ -50,8 +55,9 @@ public sealed class StagedForward(CausalLm model)
             Tensor kept = tensor(kvPolicy.KeptPositions(block.Index, promptLength).Select(p => (long)p).ToArray());
             prefix[block.Index] = new BlockKv(kv.Keys.index_select(2, kept), kv.Values.index_select(2, kept));
         }
-        return Model.ForwardPass(continuationIds, new SequencePass
+        return decode.ForwardPass(continuationIds, new SequencePass
         {
+            TrackGradients = trackGradients,
             StartPosition = promptLength,
             SkippedBlocks = decodeSkip,
             PrefixKv = prefix,
@@ -68,10 +74,11 @@ public sealed class StagedForward(CausalLm model)
         int width = (int)windows.shape[1];
         if (promptLength < 1 || promptLength >= width)
             throw new ArgumentOutOfRangeException(nameof(promptLength), $"the prompt must leave 1..{width - 1} tokens of a {width}-token window");
-        using PromptPass prompt = RunPrompt(windows.narrow(1, 0, promptLength), pruning.PrefillSkip);
+        using PromptPass prompt = RunPrompt(windows.narrow(1, 0, promptLength), pruning.PrefillSkip, pruning.Models?.Prefill);
         Tensor first = prompt.Logits.narrow(1, promptLength - 1, 1);
         if (width - promptLength == 1) return first.clone().MoveToOuterDisposeScope();
-        Tensor rest = RunContinuation(windows.narrow(1, promptLength, width - promptLength - 1), prompt, pruning.DecodeSkip, pruning.Kv);
+        Tensor rest = RunContinuation(windows.narrow(1, promptLength, width - promptLength - 1), prompt, pruning.DecodeSkip, pruning.Kv,
+            pruning.Models?.Decode);
         return cat([first, rest], 1).MoveToOuterDisposeScope();
     }
 }

@@ -8,6 +8,9 @@ namespace PdServe.Pruning.Evaluation;
 /// </summary>
 public sealed record StagedPruning(IReadOnlySet<int> PrefillSkip, IReadOnlySet<int> DecodeSkip, KvPolicy Kv)
 {
+    /// <summary>Healed stage weights; null runs both stages on the unpruned model's weights.</summary>
+    public StageModels? Models { get; init; }
+
     public static StagedPruning Unpruned { get; } = new(new HashSet<int>(), new HashSet<int>(), KvPolicy.KeepAll);
 
     /// <summary>Both stages skip the same blocks, every KV position kept: one pruned model (ShortGPT, --skip-blocks).</summary>
@@ -21,11 +24,12 @@ public sealed record StagedPruning(IReadOnlySet<int> PrefillSkip, IReadOnlySet<i
 
     public StagedPruning WithoutKvPolicy() => this with { Kv = KvPolicy.KeepAll };
 
-    public bool IsUnpruned => PrefillSkip.Count == 0 && DecodeSkip.Count == 0 && Kv.SelectedLayers.Count == 0;
+    public bool IsUnpruned => PrefillSkip.Count == 0 && DecodeSkip.Count == 0 && Kv.SelectedLayers.Count == 0 && Models is null;
 
     public override string ToString()
     {
         string kv = Kv.SelectedLayers.Count == 0 ? "" : $" kv[{string.Join(',', Kv.SelectedLayers)}] first {Kv.First} last {Kv.Last}";
-        return $"prefill skips [{string.Join(',', PrefillSkip.Order())}] decode skips [{string.Join(',', DecodeSkip.Order())}]{kv}";
+        return $"prefill skips [{string.Join(',', PrefillSkip.Order())}] decode skips [{string.Join(',', DecodeSkip.Order())}]{kv}" +
+               (Models is null ? "" : " healed");
     }
 }

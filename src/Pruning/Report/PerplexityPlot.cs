@@ -8,7 +8,8 @@ public static class PerplexityPlot
     public static void Save(string path, IReadOnlyList<ReportRun> runs)
     {
         var plot = new Plot();
-        string[] methods = [ReportRow.ShortGpt, ReportRow.PdServe, ReportRow.PdServeWithKv];
+        string[] methods = [ReportRow.ShortGpt, ReportRow.PdServe, ReportRow.PdServeWithKv, ReportRow.ShortGptHealed, ReportRow.PdServeHealed,
+            ReportRow.PdServeHealedWithKv];
         double unpruned = runs.SelectMany(r => r.Rows).First(r => r.Method == ReportRow.Unpruned).Perplexity;
         foreach (string method in methods)
         {

@@ -16,4 +16,7 @@ public sealed record ReportRow(
     public const string ShortGpt = "ShortGPT";
     public const string PdServe = "PdServe";
     public const string PdServeWithKv = "PdServe + KV";
+    public const string ShortGptHealed = "ShortGPT + heal";
+    public const string PdServeHealed = "PdServe + heal";
+    public const string PdServeHealedWithKv = "PdServe + heal + KV";
 }
