@@ -1,3 +1,4 @@
+using PdServe.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -105,6 +106,38 @@ public sealed class KvCache : IDisposable
     private Tensor? lastAppendSlots;
     private Tensor? lastAppendPositionTensor;
     private TensorIndex[]? lastAppendIndex;
+
+    /// <summary>
+    /// Grows the cache, if needed, so slots 0..B-1 of every block can take one more entry: a decode step that writes
+    /// through <see cref="DataPointers"/> calls it first, since growing moves the tensors.
+    /// </summary>
+    internal void EnsureAppendRoom(int batch)
+    {
+        int longest = 0;
+        foreach (int[] blockLengths in lengths)
+        {
+            for (int b = 0; b < batch; b++) longest = Math.Max(longest, blockLengths[b]);
+        }
+        EnsureCapacity(longest + 1);
+    }
+
+    /// <summary>
+    /// The addresses of one block's float32 keys and values [slots, kvHeads, <see cref="Capacity"/>, headDim]; valid until
+    /// the cache grows (re-read them after <see cref="EnsureAppendRoom"/>).
+    /// </summary>
+    internal unsafe (nint Keys, nint Values) DataPointers(int block)
+    {
+        if (Dtype != ScalarType.Float32) throw new InvalidOperationException($"direct access needs a float32 cache, this one is {Dtype}");
+        int local = Local(block);
+        return (TensorAddress.Of(keys[local]), TensorAddress.Of(values[local]));
+    }
+
+    /// <summary>Counts one entry more in slots 0..B-1 of a block, after a caller wrote it at each slot's length.</summary>
+    internal void CountAppended(int block, int batch)
+    {
+        int[] blockLengths = lengths[Local(block)];
+        for (int b = 0; b < batch; b++) blockLengths[b]++;
+    }
 
     /// <summary>Views of the first <paramref name="batch"/> slots' keys and values up to the longest of them.</summary>
     public (Tensor Keys, Tensor Values, int MaxLength) View(int block, int batch)

@@ -29,6 +29,12 @@ public sealed record EngineOptions
     /// </summary>
     public int? TorchThreads { get; init; }
 
+    /// <summary>What runs decode steps; prefill always runs on torch.</summary>
+    public DecodeKernel DecodeKernel { get; init; } = DecodeKernel.Torch;
+
+    /// <summary>The fast kernel's weight format: null keeps the model's decode dtype (F32 or Bf16); Int8 quantizes it at load.</summary>
+    public FastPath.WeightFormat? FastWeights { get; init; }
+
     /// <summary>Called on the engine thread after every prefill and decode step (metrics); must return quickly.</summary>
     public Action<EngineStep>? StepCompleted { get; init; }
 }

@@ -1,4 +1,5 @@
 using PdServe.Engine.Cache;
+using PdServe.Engine.FastPath;
 using PdServe.Engine.Model;
 using PdServe.Engine.Sampling;
 using static TorchSharp.torch;
@@ -15,12 +16,15 @@ internal sealed class ModelRunner : IKvSlots, IDisposable
     private readonly CausalLm model;
     private readonly EngineOptions options;
     private readonly KvCache cache;
+    private readonly FastDecoder? fast;
 
     public ModelRunner(CausalLm model, EngineOptions options, int maxContextTokens)
     {
         this.model = model;
         this.options = options;
         cache = model.CreateCache(options.MaxBatchSize, maxContextTokens);
+        if (options.DecodeKernel == DecodeKernel.Fast)
+            fast = new FastDecoder(model, options.MaxBatchSize, options.TorchThreads ?? 1, options.FastWeights);
     }
 
     /// <summary>Torch's intra-op thread count is per OS thread: called first on the engine thread.</summary>
@@ -111,7 +115,8 @@ internal sealed class ModelRunner : IKvSlots, IDisposable
     /// The forward pass of one decode step: fp32 logits [B, vocab] for token b at position b of slot b, with every
     /// token's KV appended to its slot. The seam for a faster decode kernel: the engine's decode steps all go through here.
     /// </summary>
-    private Tensor DecodeLogits(int[] tokens, int[] positions) => model.DecodeStep(tokens, positions, cache);
+    private Tensor DecodeLogits(int[] tokens, int[] positions) =>
+        fast is not null ? fast.Step(tokens, positions, cache) : model.DecodeStep(tokens, positions, cache);
 
     public void Free(int slot) => cache.Clear(slot);
 
@@ -123,5 +128,9 @@ internal sealed class ModelRunner : IKvSlots, IDisposable
 
     public void Scrub(int slot) => cache.Scrub(slot);
 
-    public void Dispose() => cache.Dispose();
+    public void Dispose()
+    {
+        fast?.Dispose();
+        cache.Dispose();
+    }
 }

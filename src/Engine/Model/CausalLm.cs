@@ -321,6 +321,12 @@ public sealed class CausalLm : nn.Module
         }
     }
 
+    // What a decode kernel outside torch reads the weights from (FastPath).
+    internal Tensor EmbeddingWeight => embedding;
+    internal RmsNorm FinalNorm => finalNorm;
+    internal Projection? LmHead => lmHead;
+    internal RotaryEmbedding Rope => rope;
+
     private Tensor Embed(Tensor ids) =>
         embedding.index_select(0, ids.reshape(-1)).view(ids.shape[0], ids.shape[1], -1).to(ScalarType.Float32);
 
