@@ -41,7 +41,12 @@ public sealed class DecodeNode(DecodeNodeOptions options, IKvConnector connector
     internal void MarkWaiting(int delta) => Interlocked.Add(ref waiting, delta);
     internal void MarkRunning(int delta) => Interlocked.Add(ref running, delta);
 
-    protected override ModelLoadOptions LoadOptions => new() { PrefillDtype = Options.PrefillDtype, TwoThreadDecode = Options.Threads >= 2 };
+    // The fused kernel splits its own work; torch's partner thread would only wait beside it.
+    protected override ModelLoadOptions LoadOptions => new()
+    {
+        PrefillDtype = Options.PrefillDtype,
+        TwoThreadDecode = Options.Threads >= 2 && Options.DecodeKernel == DecodeKernel.Torch,
+    };
 
     protected override void Start(StageModel loaded)
     {
@@ -51,6 +56,8 @@ public sealed class DecodeNode(DecodeNodeOptions options, IKvConnector connector
             MaxContextTokens = Options.MaxContextTokens,
             PromptKvPolicy = loaded.KvPolicy,
             TorchThreads = Options.Threads >= 2 ? 2 : 1,
+            DecodeKernel = Options.DecodeKernel,
+            FastWeights = Options.FastWeights,
             StepCompleted = step =>
             {
                 if (step.Kind == EngineStepKind.Decode) Metrics.DecodeStepSeconds.Observe(step.Duration.TotalSeconds);

@@ -1,3 +1,5 @@
+using PdServe.Engine.FastPath;
+using PdServe.Engine.Generation;
 using PdServe.NodeHosting;
 
 namespace PdServe.Decode;
@@ -37,4 +39,10 @@ public sealed record DecodeNodeOptions : NodeOptions
         base.Validate();
         if (KvBudgetBytes < 1) throw new ArgumentException($"the KV budget must be positive, got {KvBudgetBytes} bytes");
     }
+
+    /// <summary>What runs decode steps (torch, or the fused C# kernel); prefill stays on torch.</summary>
+    public DecodeKernel DecodeKernel { get; init; } = DecodeKernel.Torch;
+
+    /// <summary>The fused kernel's weight format; null keeps the model's dtype, Int8 quantizes at load.</summary>
+    public WeightFormat? FastWeights { get; init; }
 }

@@ -41,6 +41,22 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_fast_decode_kernel_generates_the_torch_kernel_s_greedy_tokens_and_int8_needs_it()
+    {
+        string[] greedy = ["--prompt", "the cat sat on", "--max-tokens", "8", "--temperature", "0", "--decode-dtype", "fp32", "--json"];
+        var torch = ParseJson(Generate([.. greedy, "--decode-kernel", "torch"]));
+        var fast = ParseJson(Generate([.. greedy, "--decode-kernel", "fast"]));
+        Assert.Equal(torch.Tokens, fast.Tokens);
+        var int8 = ParseJson(Generate([.. greedy, "--decode-kernel", "fast", "--fast-weights", "int8"]));
+        Assert.Equal(torch.Tokens.Length, int8.Tokens.Length);
+
+        CliRun refused = Generate([.. greedy, "--fast-weights", "int8"]);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--fast-weights int8 needs --decode-kernel fast", refused.Stderr);
+        Assert.Equal(2, Generate([.. greedy, "--decode-kernel", "cuda"]).ExitCode);
+    }
+
+    [Fact]
     public void Greedy_is_deterministic_and_plain_output_is_the_same_text()
     {
         var first = ParseJson(Generate("--prompt", "in the", "--max-tokens", "8", "--temperature", "0", "--json"));

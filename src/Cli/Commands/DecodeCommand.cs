@@ -29,13 +29,18 @@ public static class DecodeCommand
                           + "without it, only unified mode (the node prefills itself)",
             HelpName = "LIST",
         }.Require(list => ParsePrefillNodes(list) is not null, "a comma-separated list of http://host:port addresses");
+        var kernel = DecodeKernelOptions.Kernel();
+        var fastWeights = DecodeKernelOptions.Weights();
         var command = new Command("decode", "Run a decode node: pulls KV from prefill nodes (or prefills locally) and streams tokens");
         node.AddTo(command);
-        foreach (Option option in new Option[] { kvBudget, transferTimeout, maxBatch, maxContext, prefillNodes }) command.Options.Add(option);
+        foreach (Option option in new Option[] { kvBudget, transferTimeout, maxBatch, maxContext, prefillNodes, kernel, fastWeights }) command.Options.Add(option);
         command.SetAction(parseResult =>
         {
+            var decodeKernel = DecodeKernelOptions.ParseKernel(parseResult.GetValue(kernel)!);
             var options = new DecodeNodeOptions
             {
+                DecodeKernel = decodeKernel,
+                FastWeights = DecodeKernelOptions.ParseWeights(parseResult.GetValue(fastWeights)!, decodeKernel),
                 ModelDirectory = parseResult.GetRequiredValue(node.Model),
                 PlanPath = parseResult.GetValue(node.Plan),
                 Host = node.Settings(parseResult, "pdserve-decode"),

@@ -33,10 +33,12 @@ public static class GenerateCommand
         var decodeDtype = WeightDtypeOptions.Decode();
         var plan = PlanOptions.Create();
         plan.Description += " (one process: the decode stage's blocks run the whole request)";
+        var kernel = DecodeKernelOptions.Kernel();
+        var fastWeights = DecodeKernelOptions.Weights();
 
         var command = new Command("generate", "Generate a completion for a prompt")
         {
-            model, prompt, maxTokens, temperature, topP, topK, seed, skipBlocks, json, threads, prefillDtype, decodeDtype, plan,
+            model, prompt, maxTokens, temperature, topP, topK, seed, skipBlocks, json, threads, prefillDtype, decodeDtype, plan, kernel, fastWeights,
         };
         command.Validators.Add(result =>
         {
@@ -45,8 +47,11 @@ public static class GenerateCommand
         });
         command.SetAction(parseResult =>
         {
+            var decodeKernel = DecodeKernelOptions.ParseKernel(parseResult.GetValue(kernel)!);
             var options = new GenerateOptions
             {
+                DecodeKernel = decodeKernel,
+                FastWeights = DecodeKernelOptions.ParseWeights(parseResult.GetValue(fastWeights)!, decodeKernel),
                 ModelDir = parseResult.GetRequiredValue(model),
                 Prompt = parseResult.GetRequiredValue(prompt),
                 MaxTokens = parseResult.GetValue(maxTokens),

@@ -33,6 +33,7 @@ public static class GenerateRunner
             SkippedBlocks = options.Plan?.DecodeSkipSet ?? options.SkipBlocks.ToHashSet(),
             PrefillDtype = options.PrefillDtype,
             DecodeDtype = options.DecodeDtype,
+            TwoThreadDecode = options.DecodeKernel == PdServe.Engine.Generation.DecodeKernel.Torch ? null : false,
         };
         // Unified mode runs the decode stage, healed weights included.
         string? healed = options.Plan?.HealedFile(prefill: false);
@@ -48,7 +49,13 @@ public static class GenerateRunner
             MaxTokens = options.MaxTokens,
         };
         IReadOnlyList<int> prompt = loaded.EncodePrompt(options.Prompt);
-        using var engine = new InferenceEngine(loaded.Model, loaded.EosTokenIds, new EngineOptions { MaxBatchSize = 1, TorchThreads = options.Threads });
+        using var engine = new InferenceEngine(loaded.Model, loaded.EosTokenIds, new EngineOptions
+        {
+            MaxBatchSize = 1,
+            TorchThreads = options.Threads,
+            DecodeKernel = options.DecodeKernel,
+            FastWeights = options.FastWeights,
+        });
 
         var generated = new List<int>();
         StreamingDetokenizer detokenizer = loaded.Tokenizer.CreateStreamingDetokenizer();
