@@ -40,9 +40,17 @@ public static class EngineThroughputBench
         double batch1 = measured.Decode.First(d => d.BatchSize == 1).TokensPerSecond;
         double? batch16 = measured.Decode.FirstOrDefault(d => d.BatchSize == 16)?.TokensPerSecond;
         double gemmCeiling = model.PrefillDtype == ScalarType.BFloat16 ? ceilings.Bf16GemmGflops : ceilings.Fp32GemmGflops;
+        IReadOnlyList<DecodeKernelChoice> kernels = LoadingProgress.Run(context, "comparing decode kernels", _ => options.Smoke
+            ? DecodeKernelComparison.Run(model, ceilings.Threads, batchSizes: [1, 2], decodeContext: 8, decodeSteps: 2, repetitions: 1)
+            : DecodeKernelComparison.Run(model, ceilings.Threads));
         var report = new EngineThroughputReport(measured, fp32Bytes, copyRoofline, gemvRoofline,
-            batch1 / copyRoofline, batch1 / gemvRoofline, batch16 / batch1, measured.PrefillGflopPerSecond / gemmCeiling);
+            batch1 / copyRoofline, batch1 / gemvRoofline, batch16 / batch1, measured.PrefillGflopPerSecond / gemmCeiling)
+        {
+            DecodeKernels = kernels,
+            KernelIsa = PdServe.Engine.FastPath.KernelCapabilities.Best.ToString(),
+        };
         Print(report, ceilings, context);
+        PrintKernels(report, ceilings, context);
         return report;
     }
 
@@ -67,6 +75,29 @@ public static class EngineThroughputBench
         ModelDirectory directory = ModelDirectory.Open(options.ModelDir!);
         using SafeTensorsCheckpoint weights = directory.OpenWeights();
         return CausalLm.Load(directory.Config, weights, loadOptions);
+    }
+
+    private static void PrintKernels(EngineThroughputReport report, MachineCeilingsResult ceilings, CliContext context)
+    {
+        string F(double value, string format = "F1") => value.ToString(format, CultureInfo.InvariantCulture);
+        var table = new Table()
+            .Title($"Decode kernels, interleaved (fused kernels on {report.KernelIsa}, {ceilings.Threads} threads; copy bandwidth {F(ceilings.MemoryCopyGBps)} GB/s)")
+            .AddColumn("batch")
+            .AddColumn("kernel")
+            .AddColumn(new TableColumn("tok/s").RightAligned())
+            .AddColumn(new TableColumn("ms/step").RightAligned())
+            .AddColumn(new TableColumn("weights GB/s").RightAligned())
+            .AddColumn(new TableColumn("vs torch").RightAligned())
+            .AddColumn("chosen");
+        foreach (DecodeKernelChoice choice in report.DecodeKernels)
+        {
+            double torch = choice.Kernels[0].TokensPerSecond;
+            foreach (KernelDecodeThroughput k in choice.Kernels)
+                table.AddRow(choice.BatchSize.ToString(CultureInfo.InvariantCulture), Markup.Escape(k.Kernel), F(k.TokensPerSecond), F(k.MillisecondsPerStep, "F2"),
+                    $"{F(k.WeightGBps)} ({F(k.WeightGBps / ceilings.MemoryCopyGBps * 100, "F0")}% of copy)", F(k.TokensPerSecond / torch, "F2") + "x",
+                    k.Kernel == choice.Fastest ? "fastest" : "");
+        }
+        context.Out.Write(table);
     }
 
     private static void Print(EngineThroughputReport report, MachineCeilingsResult ceilings, CliContext context)

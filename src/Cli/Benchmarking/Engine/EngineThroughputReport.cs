@@ -13,4 +13,10 @@ public sealed record EngineThroughputReport(
     double DecodeBatch1OfCopyRoofline,
     double DecodeBatch1OfGemvRoofline,
     double? DecodeBatch16OverBatch1,
-    double PrefillOfGemmCeiling);
+    double PrefillOfGemmCeiling)
+{
+    /// <summary>Torch against the fused kernel (model dtype and int8) per batch size, interleaved; the fastest chosen.</summary>
+    public IReadOnlyList<DecodeKernelChoice> DecodeKernels { get; init; } = [];
+    /// <summary>The instruction set the fused kernels run with on this machine.</summary>
+    public string KernelIsa { get; init; } = "";
+}
