@@ -11,22 +11,22 @@ internal static class BatchWidth
         static abstract int Value { get; }
     }
 
-    internal struct One : IWidth
+    internal struct OneRow : IWidth
     {
         public static int Value => 1;
     }
 
-    internal struct Two : IWidth
+    internal struct TwoRows : IWidth
     {
         public static int Value => 2;
     }
 
-    internal struct Three : IWidth
+    internal struct ThreeRows : IWidth
     {
         public static int Value => 3;
     }
 
-    internal struct Four : IWidth
+    internal struct FourRows : IWidth
     {
         public static int Value => 4;
     }

@@ -195,16 +195,16 @@ public static unsafe class MatrixKernels
         switch (width)
         {
             case 1:
-                Avx512Tile.Accumulate<TFormat, BatchWidth.One>(w, scales, groupBlocks, first, blocks, rows, acc);
+                Avx512Tile.Accumulate<TFormat, BatchWidth.OneRow>(w, scales, groupBlocks, first, blocks, rows, acc);
                 break;
             case 2:
-                Avx512Tile.Accumulate<TFormat, BatchWidth.Two>(w, scales, groupBlocks, first, blocks, rows, acc);
+                Avx512Tile.Accumulate<TFormat, BatchWidth.TwoRows>(w, scales, groupBlocks, first, blocks, rows, acc);
                 break;
             case 3:
-                Avx512Tile.Accumulate<TFormat, BatchWidth.Three>(w, scales, groupBlocks, first, blocks, rows, acc);
+                Avx512Tile.Accumulate<TFormat, BatchWidth.ThreeRows>(w, scales, groupBlocks, first, blocks, rows, acc);
                 break;
             default:
-                Avx512Tile.Accumulate<TFormat, BatchWidth.Four>(w, scales, groupBlocks, first, blocks, rows, acc);
+                Avx512Tile.Accumulate<TFormat, BatchWidth.FourRows>(w, scales, groupBlocks, first, blocks, rows, acc);
                 break;
         }
     }
@@ -263,9 +263,9 @@ public static unsafe class MatrixKernels
         where TFormat : struct, BlockFormat.IFormat
     {
         if (width == 1)
-            Avx2Tile.Accumulate<TFormat, BatchWidth.One>(w, scales, groupBlocks, first, blocks, rows, acc);
+            Avx2Tile.Accumulate<TFormat, BatchWidth.OneRow>(w, scales, groupBlocks, first, blocks, rows, acc);
         else
-            Avx2Tile.Accumulate<TFormat, BatchWidth.Two>(w, scales, groupBlocks, first, blocks, rows, acc);
+            Avx2Tile.Accumulate<TFormat, BatchWidth.TwoRows>(w, scales, groupBlocks, first, blocks, rows, acc);
     }
 
     /// <summary>The reference path: one product and one sum per element, columns in order.</summary>
@@ -331,16 +331,16 @@ public static unsafe class MatrixKernels
                         switch (width)
                         {
                             case 1:
-                                VnniTile.Accumulate<BatchWidth.One>(w, scales, groupBlocks, weights.Blocks, g0, span, q, s, c, a);
+                                VnniTile.Accumulate<BatchWidth.OneRow>(w, scales, groupBlocks, weights.Blocks, g0, span, q, s, c, a);
                                 break;
                             case 2:
-                                VnniTile.Accumulate<BatchWidth.Two>(w, scales, groupBlocks, weights.Blocks, g0, span, q, s, c, a);
+                                VnniTile.Accumulate<BatchWidth.TwoRows>(w, scales, groupBlocks, weights.Blocks, g0, span, q, s, c, a);
                                 break;
                             case 3:
-                                VnniTile.Accumulate<BatchWidth.Three>(w, scales, groupBlocks, weights.Blocks, g0, span, q, s, c, a);
+                                VnniTile.Accumulate<BatchWidth.ThreeRows>(w, scales, groupBlocks, weights.Blocks, g0, span, q, s, c, a);
                                 break;
                             default:
-                                VnniTile.Accumulate<BatchWidth.Four>(w, scales, groupBlocks, weights.Blocks, g0, span, q, s, c, a);
+                                VnniTile.Accumulate<BatchWidth.FourRows>(w, scales, groupBlocks, weights.Blocks, g0, span, q, s, c, a);
                                 break;
                         }
                     }
