@@ -50,9 +50,9 @@ public static class ScaleMarkdown
         var removed = report.Events.Where(e => e.Action == "remove" && e.LastCallAfterSeconds is not null).Select(e => e.LastCallAfterSeconds!.Value).ToList();
         text.AppendLine();
         if (added.Count > 0)
-            text.AppendLine(Invariant($"- A new node's first call came {added.Average():0.00} s after its DNS record on average (max {added.Max():0.00} s, {added.Count} nodes)."));
+            text.AppendLine(Invariant($"- A new node's first call came {added.Average():0.00} s after its DNS record on average, at most {added.Max():0.00} s ({added.Count} added)."));
         if (removed.Count > 0)
-            text.AppendLine(Invariant($"- A removed node's last call came {removed.Average():0.00} s after its DNS record went on average (max {removed.Max():0.00} s, {removed.Count} nodes)."));
+            text.AppendLine(Invariant($"- A removed node's last call came {removed.Average():0.00} s after its DNS record went on average, at most {removed.Max():0.00} s ({removed.Count} removed)."));
         text.AppendLine();
 
         text.AppendLine("| verdict | | detail |");
