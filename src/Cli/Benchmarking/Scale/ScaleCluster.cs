@@ -29,7 +29,6 @@ public sealed class ScaleCluster(ScaleOptions options, RehearsalServices service
     private readonly List<ScaleNode> nodes = [];
     private readonly List<int> startedPids = [];
     private readonly Dictionary<NodeRole, int> launched = new() { [NodeRole.Prefill] = 0, [NodeRole.Decode] = 0 };
-    private bool createdNetnsEtc;
     private string? directory;
     private ScaleBridge? bridge;
     private DnsServer? dns;
@@ -85,7 +84,6 @@ public sealed class ScaleCluster(ScaleOptions options, RehearsalServices service
         string inUse = SystemTool.Run("ip", "-4", "-o", "addr", "show");
         if (inUse.Contains($" {options.SubnetPrefix}.", StringComparison.Ordinal))
             throw new CliError($"{Command}: {options.SubnetPrefix}.0/24 is already in use on this machine; pick another with --subnet");
-        createdNetnsEtc = !Directory.Exists(VirtualHost.NetnsEtc);
         directory = ScaleLeftovers.TemporaryDirectory(plan.RunId);
         Directory.CreateDirectory(directory);
         // dnsmasq reads its records as an unprivileged user after start.
@@ -230,12 +228,11 @@ public sealed class ScaleCluster(ScaleOptions options, RehearsalServices service
         try
         {
             if (directory is not null && Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-            if (createdNetnsEtc && Directory.Exists(VirtualHost.NetnsEtc) && !Directory.EnumerateFileSystemEntries(VirtualHost.NetnsEtc).Any())
-                Directory.Delete(VirtualHost.NetnsEtc);
         }
         catch (IOException)
         {
         }
+        ScaleLeftovers.RemoveEmptyNetnsEtc();
     }
 
     private ServiceEndpoint ServiceOf(NodeRole role) => role == NodeRole.Prefill ? services.Prefill : services.Decode;

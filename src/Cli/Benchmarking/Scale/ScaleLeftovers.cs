@@ -38,11 +38,9 @@ public static class ScaleLeftovers
             SystemTool.TryRun("ip", "netns", "del", name);
             removed.Add($"network namespace {name}");
         }
+        // Deleting a namespace took its veth pairs with it; what is left is a bridge, or a veth that never moved.
         foreach (string link in Links().Where(l => IsDead(ScaleNetworkPlan.RunIdOfLink(l))))
-        {
-            SystemTool.TryRun("ip", "link", "del", link);
-            removed.Add($"link {link}");
-        }
+            if (SystemTool.TryRun("ip", "link", "del", link).Code == 0) removed.Add($"link {link}");
         foreach (string directory in EtcDirectories().Where(d => IsDead(ScaleNetworkPlan.RunIdOfNamespace(Path.GetFileName(d)))))
         {
             TryDelete(directory);
@@ -57,7 +55,24 @@ public static class ScaleLeftovers
                 removed.Add($"folder {directory}");
             }
         }
+        RemoveEmptyNetnsEtc();
         return removed;
+    }
+
+    /// <summary>/etc/netns once no namespace has resolver files in it (it exists for the rehearsal's hosts alone).</summary>
+    public static void RemoveEmptyNetnsEtc()
+    {
+        try
+        {
+            if (Directory.Exists(VirtualHost.NetnsEtc) && !Directory.EnumerateFileSystemEntries(VirtualHost.NetnsEtc).Any())
+                Directory.Delete(VirtualHost.NetnsEtc);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>The run's own temporary folder (dnsmasq's records and pid file).</summary>
