@@ -64,6 +64,7 @@ public static class Program
             PruneCommand.Create(context),
             UpCommand.Create(context),
             GatewayCommand.Create(context),
+            PlanCapacityCommand.Create(context),
         };
         foreach (var option in root.Options)
         {

@@ -77,6 +77,33 @@ public sealed class TrustedPrefillNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pod_that_just_joined_the_service_is_trusted_at_once_and_misses_are_looked_up_at_most_every_interval()
+    {
+        var addresses = new List<IPAddress> { IPAddress.Parse("10.78.0.10") };
+        int lookups = 0;
+        var nodes = new TrustedPrefillNodes(["http://prefill.pdserve.svc.cluster.local:8100"], (_, _) =>
+        {
+            Interlocked.Increment(ref lookups);
+            lock (addresses) return Task.FromResult(addresses.ToArray());
+        });
+        Assert.True(await nodes.TrustsAsync("http://10.78.0.10:8100", CancellationToken.None));
+        Assert.Equal(1, lookups);
+
+        // A new pod's address: the gateway may name it before this node's lookup is ResolutionLifetime old.
+        lock (addresses) addresses.Add(IPAddress.Parse("10.78.0.13"));
+        await Task.Delay(TrustedPrefillNodes.MissRefreshInterval + TimeSpan.FromMilliseconds(50));
+        Assert.True(await nodes.TrustsAsync("http://10.78.0.13:8100", CancellationToken.None));
+        Assert.Equal(2, lookups);
+
+        // An address that is not in the Service is refused, and asking again at once costs no lookup.
+        Assert.False(await nodes.TrustsAsync("http://10.78.0.99:8100", CancellationToken.None));
+        Assert.False(await nodes.TrustsAsync("http://10.78.0.99:8100", CancellationToken.None));
+        Assert.Equal(2, lookups);
+        Assert.True(await nodes.TrustsAsync("http://10.78.0.10:8100", CancellationToken.None));
+        Assert.Equal(2, lookups);
+    }
+
+    [Fact]
     public void A_malformed_entry_is_refused_at_start()
     {
         var error = Assert.Throws<ArgumentException>(() => new TrustedPrefillNodes(["10.1.2.3:8101"]));

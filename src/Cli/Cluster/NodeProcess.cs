@@ -25,6 +25,8 @@ public sealed class NodeProcess : IDisposable
     public NodeSpec Spec { get; }
     public int Pid => process.Pid;
     public bool HasExited => process.HasExited;
+    /// <summary>The exit code once the process has exited.</summary>
+    public int ExitCode => process.ExitCode;
 
     /// <summary>The node's last lines of output (for an error message when it dies).</summary>
     public string LastOutput => process.LastOutput;
@@ -95,8 +97,11 @@ public sealed class NodeProcess : IDisposable
 
     public void Dispose() => process.Dispose();
 
-    // ip execs the command in place, so the process started here is the node itself: signals and Kill reach it.
-    private static ProcessStartInfo InNamespace(string networkNamespace, ProcessStartInfo node)
+    /// <summary>
+    /// <paramref name="node"/> run by <c>ip netns exec</c> in <paramref name="networkNamespace"/>. ip execs the command in place, so the
+    /// process started is the command itself: signals and Kill reach it.
+    /// </summary>
+    public static ProcessStartInfo InNamespace(string networkNamespace, ProcessStartInfo node)
     {
         var info = new ProcessStartInfo("ip") { UseShellExecute = false };
         foreach (string argument in (string[])["netns", "exec", networkNamespace, node.FileName, .. node.ArgumentList]) info.ArgumentList.Add(argument);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using PdServe.Cli.Terminal;
 
@@ -89,31 +88,11 @@ public sealed class ShapedLink : IDisposable
                 throw new CliError($"{command} needs the '{tool}' command (iproute2), which is not on PATH");
     }
 
-    private static bool OnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-        .Any(directory => File.Exists(Path.Combine(directory, tool)));
+    private static bool OnPath(string tool) => SystemTool.OnPath(tool);
 
-    private static void Ip(params string[] arguments) => Tool("ip", arguments);
+    private static void Ip(params string[] arguments) => SystemTool.Run("ip", arguments);
 
-    private static void Tool(string tool, params string[] arguments)
-    {
-        (int code, string error) = Run(tool, arguments);
-        if (code != 0)
-            throw new CliError($"{tool} {string.Join(' ', arguments)} failed ({code}): {error.Trim().ReplaceLineEndings(" ")}");
-    }
+    private static void Tool(string tool, params string[] arguments) => SystemTool.Run(tool, arguments);
 
-    private static void TryRun(string tool, params string[] arguments) => Run(tool, arguments);
-
-    private static (int Code, string Error) Run(string tool, string[] arguments)
-    {
-        var info = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string argument in arguments) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info) ?? throw new CliError($"could not start {tool}");
-        // Both pipes drained at once so neither can fill and stall the tool.
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        string error = process.StandardError.ReadToEnd();
-        output.GetAwaiter().GetResult();
-        process.WaitForExit();
-        return (process.ExitCode, error);
-    }
+    private static void TryRun(string tool, params string[] arguments) => SystemTool.TryRun(tool, arguments);
 }

@@ -7,7 +7,7 @@ namespace PdServe.Cli.Commands;
 public static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead, serving, soak and chaos)")
+        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead, serving, soak and chaos, multi-host scaling)")
         {
             BenchEngineCommand.Create(context),
             BenchTransferCommand.Create(context),
@@ -15,5 +15,6 @@ public static class BenchCommand
             BenchServeCommand.Create(context),
             BenchScenariosCommand.Create(context),
             BenchChaosCommand.Create(context),
+            BenchScaleCommand.Create(context),
         };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Hosting;
+using PdServe.Cli.Cluster;
 using PdServe.Gateway.Api;
 using PdServe.Gateway.Hosting;
 using PdServe.Cli.Options;
@@ -15,6 +16,9 @@ namespace PdServe.Cli.Commands;
 /// </summary>
 public static class GatewayCommand
 {
+    // After the parent is gone: room for a graceful stop of the streams in flight, then a hard exit.
+    private static readonly TimeSpan OrphanExitBound = TimeSpan.FromSeconds(5);
+
     public static Command Create(CliContext context)
     {
         var config = new Option<string[]>("--config")
@@ -39,6 +43,9 @@ public static class GatewayCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            // Started by `bench scale` (which names itself in the environment): stop when it is gone, even killed.
+            using var watchdog = ParentWatchdog.FromEnvironment(OrphanExitBound);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watchdog?.ParentGone ?? CancellationToken.None);
             var overrides = new Dictionary<string, string?>();
             if (parseResult.GetValue(model) is { } dir) overrides["Gateway:ModelDirectory"] = Path.GetFullPath(dir);
             string listenHost = parseResult.GetValue(host)!;
@@ -55,10 +62,10 @@ public static class GatewayCommand
                     "reach it can generate and read /pools and /metrics; set Gateway:ApiKeys (e.g. Gateway__ApiKeys__0=sk-...)");
                 context.Stderr.Flush();
             }
-            await app.StartAsync(cancellationToken);
+            await app.StartAsync(stop.Token);
             context.Stdout.WriteLine($"gateway listening on {GatewayApplication.ListeningAddress(app)}");
             context.Stdout.Flush();
-            await app.WaitForShutdownAsync(cancellationToken);
+            await app.WaitForShutdownAsync(stop.Token);
             return ExitCodes.Ok;
         });
         return command;
