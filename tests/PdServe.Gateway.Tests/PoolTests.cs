@@ -122,6 +122,19 @@ public sealed class PoolTests
     }
 
     [Fact]
+    public async Task PdServe_least_load_spreads_an_idle_pool_over_every_node_not_only_the_first()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestCluster.Options
+        {
+            DecodeNodes = 3,
+            DecodePolicy = LeastReportedLoadPolicy.PolicyName,
+        });
+        // Sequential calls to idle nodes: every pick is a three-way tie. A node left out of 60 fair picks has odds 3·(2/3)^60.
+        for (int i = 0; i < 60; i++) await cluster.PostJsonAsync("/v1/completions", Request());
+        Assert.All(cluster.Decode, node => Assert.NotEmpty(node.Calls));
+    }
+
+    [Fact]
     public async Task A_changed_config_file_moves_the_decode_pool_without_a_restart()
     {
         using var configDirectory = new PdServe.TestSupport.TempDirectory("pdserve-config");

@@ -6,8 +6,9 @@ namespace PdServe.Gateway.Routing;
 /// <summary>
 /// PdServe's load-balancing policy (<c>"LoadBalancingPolicy": "PdServeLeastLoad"</c>): the node with the least
 /// outstanding work, taken as the larger of what it last reported (running + waiting from <c>/load</c>) and the
-/// gateway's own calls in flight to it (which covers the time between polls); ties go to the emptier KV cache,
-/// then to the first listed.
+/// gateway's own calls in flight to it (which covers the time between polls); ties go to the emptier KV cache, then
+/// to one of the tied nodes at random — not the first listed, which would leave a node that just joined an idle pool
+/// without traffic until the others are busy.
 /// </summary>
 public sealed class LeastReportedLoadPolicy(NodeLoadStore loads) : ILoadBalancingPolicy
 {
@@ -19,12 +20,21 @@ public sealed class LeastReportedLoadPolicy(NodeLoadStore loads) : ILoadBalancin
     {
         DestinationState? best = null;
         (int Outstanding, double KvUsage) bestScore = (int.MaxValue, double.MaxValue);
+        int ties = 0;
         foreach (var destination in availableDestinations)
         {
             var score = Score(destination);
             if (score.Outstanding < bestScore.Outstanding
                 || (score.Outstanding == bestScore.Outstanding && score.KvUsage < bestScore.KvUsage))
+            {
                 (best, bestScore) = (destination, score);
+                ties = 1;
+            }
+            else if (score == bestScore && Random.Shared.Next(++ties) == 0)
+            {
+                // Reservoir sampling: each of the tied nodes ends up chosen with the same chance.
+                best = destination;
+            }
         }
         return best;
     }

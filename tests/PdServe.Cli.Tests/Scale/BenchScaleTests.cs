@@ -20,7 +20,7 @@ public sealed class BenchScaleTests
 
         // Its own /24, so a rehearsal run by hand at the same time does not collide with this one.
         var run = await Task.Run(() => CliRun.Of("bench", "scale", "--model", model, "--decode-sizes", "1,2,1", "--prefill-sizes", "1",
-            "--phase-seconds", "2", "--rate", "4", "--input-len", "8", "--output-len", "4", "--dns-refresh", "0.5", "--prestop", "1",
+            "--phase-seconds", "4", "--rate", "8", "--input-len", "8", "--output-len", "4", "--dns-refresh", "0.5", "--prestop", "1",
             "--termination-grace", "15", "--subnet", "10.79.0.0/24", "--port", "8000", "--request-timeout", "60", "--out", json));
 
         Assert.True(File.Exists(json), run.Stderr);
