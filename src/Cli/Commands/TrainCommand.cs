@@ -40,6 +40,10 @@ public static class TrainCommand
         var shortSeq = OptionChecks.Int("--short-seq", 0, "Train the first --short-steps steps on sequences this long (0 = off); tokens per step stay the same", "T")
             .Require(n => n >= 0, "an integer >= 0");
         var shortSteps = OptionChecks.Int("--short-steps", 0, "Steps of the --short-seq phase", "S").Require(n => n >= 0, "an integer >= 0");
+        var dropout = OptionChecks.Double("--dropout", 0, "Dropout on each block's attention and MLP outputs while training (0 = none)", "P")
+            .Require(p => p is >= 0 and < 1, "in [0, 1)");
+        var weightDecay = OptionChecks.Double("--weight-decay", defaults.WeightDecay, "AdamW weight decay of the matrices", "W")
+            .Require(w => w >= 0, ">= 0");
         var pack = new Option<bool>("--pack-documents") { Description = "Join consecutive documents of --corpus and --heldout up to --seq tokens" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its options are kept)" };
         var continueFrom = new Option<string?>("--continue-from")
@@ -52,7 +56,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a tokenizer and a Llama model on a text corpus")
         {
             corpus, heldout, output, blocks, hidden, heads, kvHeads, intermediate, vocab, steps, minutes, batch, seq, lr, seed, dtype,
-            evalEvery, checkpointEvery, shortSeq, shortSteps, pack, resume, continueFrom, threads,
+            evalEvery, checkpointEvery, shortSeq, shortSteps, pack, dropout, weightDecay, resume, continueFrom, threads,
         };
         command.SetAction(parseResult =>
         {
@@ -87,6 +91,8 @@ public static class TrainCommand
                     ShortSequenceLength = parseResult.GetValue(shortSeq),
                     ShortSequenceSteps = parseResult.GetValue(shortSteps),
                     PackDocuments = parseResult.GetValue(pack),
+                    ResidualDropout = parseResult.GetValue(dropout),
+                    WeightDecay = parseResult.GetValue(weightDecay),
                 },
             };
             TorchThreads.Apply(options.Threads);

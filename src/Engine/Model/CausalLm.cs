@@ -184,7 +184,9 @@ public sealed class CausalLm : nn.Module
     /// <paramref name="blockMasks"/> optionally replaces the causal mask of some blocks with an additive mask
     /// [B|1, 1, T, T] (still causal: no query may see a later key). Gradients flow when the parameters require them: the trainer uses this same code.
     /// </summary>
-    public Tensor Forward(Tensor inputIds, ScalarType? computeDtype = null, IReadOnlyDictionary<int, Tensor>? blockMasks = null)
+    /// <param name="residualDropout">Training only (0 = none): dropout on each sublayer's output, a regularizer for small corpora.</param>
+    public Tensor Forward(Tensor inputIds, ScalarType? computeDtype = null, IReadOnlyDictionary<int, Tensor>? blockMasks = null,
+        double residualDropout = 0)
     {
         using var scope = NewDisposeScope();
         long batch = inputIds.shape[0], time = inputIds.shape[1];
@@ -197,7 +199,7 @@ public sealed class CausalLm : nn.Module
             using CausalChunkedMask? custom = blockMasks is not null && blockMasks.TryGetValue(block.Index, out Tensor? m)
                 ? new CausalChunkedMask(m, Config.QueryGroupSize)
                 : null;
-            hidden = block.ForwardSequence(hidden, positions, (int)time - 1, rope, dtype, custom ?? causal, out _, out _);
+            hidden = block.ForwardSequence(hidden, positions, (int)time - 1, rope, dtype, custom ?? causal, out _, out _, residualDropout);
         }
         return Logits(finalNorm.forward(hidden)).MoveToOuterDisposeScope();
     }

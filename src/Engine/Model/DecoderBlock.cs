@@ -31,16 +31,19 @@ public sealed class DecoderBlock : nn.Module
     internal RmsNorm PostAttentionNorm => postAttentionNorm;
     internal GatedMlp Mlp => mlp;
 
+    /// <param name="residualDropout">Training only: the share of each sublayer's output dropped before it joins the residual stream.</param>
     public Tensor ForwardSequence(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
-        ScalarType computeDtype, CausalChunkedMask mask, out Tensor keys, out Tensor values)
+        ScalarType computeDtype, CausalChunkedMask mask, out Tensor keys, out Tensor values, double residualDropout = 0)
     {
         using var scope = NewDisposeScope();
         Tensor attended = attention.ForwardSequence(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition,
             rope, mask, out keys, out values);
         keys.MoveToOuterDisposeScope();
         values.MoveToOuterDisposeScope();
+        if (residualDropout > 0) attended = nn.functional.dropout(attended, residualDropout, training: true);
         Tensor afterAttention = hidden.add(attended, HeldScalars.One); // fp32 + bf16 promotes to fp32 inside the add
         Tensor mlpOut = mlp.forward(postAttentionNorm.forward(afterAttention).to(computeDtype));
+        if (residualDropout > 0) mlpOut = nn.functional.dropout(mlpOut, residualDropout, training: true);
         return afterAttention.add(mlpOut, HeldScalars.One).MoveToOuterDisposeScope();
     }
 

@@ -157,7 +157,7 @@ public sealed class ModelTrainer : IDisposable
         Tensor inputIds = tensor(inputs).view(options.RowsAt(length), length);
         Tensor targetIds = tensor(targets);
         optimizer.zero_grad();
-        Tensor logits = Model.Forward(inputIds, options.ComputeDtype);
+        Tensor logits = Model.Forward(inputIds, options.ComputeDtype, residualDropout: options.ResidualDropout);
         Tensor loss = nn.functional.cross_entropy(logits.view(-1, Config.VocabSize), targetIds);
         loss.backward();
         nn.utils.clip_grad_norm_(parameters, options.GradientClipNorm);

@@ -15,6 +15,8 @@ public sealed record TrainingOptions
     /// <summary>0 picks min(200, steps / 10).</summary>
     public long WarmupSteps { get; init; }
     public double WeightDecay { get; init; } = 0.1;
+    /// <summary>Dropout on each block's attention and MLP outputs while training (0 = none); held-out loss is measured without it.</summary>
+    public double ResidualDropout { get; init; }
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.95;
     public double GradientClipNorm { get; init; } = 1.0;
@@ -57,5 +59,7 @@ public sealed record TrainingOptions
         if (ShortSequenceLength > 0 && (ShortSequenceLength < 2 || ShortSequenceLength >= SequenceLength || SequenceLength % ShortSequenceLength != 0))
             throw new ArgumentException($"--short-seq {ShortSequenceLength} must be at least 2 and divide --seq {SequenceLength} into 2 or more");
         if (EvalEvery < 1 || CheckpointEvery < 1) throw new ArgumentException("evaluation and checkpoint intervals must be >= 1");
+        if (ResidualDropout is < 0 or >= 1) throw new ArgumentException($"--dropout must be in [0, 1), got {ResidualDropout}");
+        if (WeightDecay < 0) throw new ArgumentException($"--weight-decay must be >= 0, got {WeightDecay}");
     }
 }

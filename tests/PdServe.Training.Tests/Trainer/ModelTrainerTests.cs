@@ -28,6 +28,27 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
+    public void Residual_dropout_perturbs_training_passes_only_and_training_with_it_still_learns()
+    {
+        using var output = new TempDirectory();
+        TrainingOptions options = TinyTraining.Options(steps: 60) with { ResidualDropout = 0.1 };
+        using var trainer = ModelTrainer.Start(options, TinyTraining.Config(options), TinyTraining.Corpus(400, 1), TinyTraining.Corpus(40, 2), output.Path);
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            Tensor ids = tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 8 }).unsqueeze(0);
+            Tensor plain = trainer.Model.Forward(ids, ScalarType.Float32);
+            Assert.True(plain.equal(trainer.Model.Forward(ids, ScalarType.Float32)).all().item<bool>(), "without dropout a pass is deterministic");
+            Tensor dropped = trainer.Model.Forward(ids, ScalarType.Float32, residualDropout: 0.5);
+            Assert.False(plain.allclose(dropped), "dropout must change a training pass");
+        }
+        double initialHeldout = trainer.HeldoutLoss()!.Value;
+        TrainingState final = trainer.Run();
+        Assert.True(final.HeldoutLoss < initialHeldout - 1.0, $"held-out loss {initialHeldout} -> {final.HeldoutLoss}");
+        Assert.Throws<ArgumentException>(() => (options with { ResidualDropout = 1.0 }).Validate());
+    }
+
+    [Fact]
     public void The_exported_float32_weights_load_into_a_model_with_bit_identical_logits()
     {
         using var output = new TempDirectory();
