@@ -41,7 +41,7 @@ public sealed record DecodeNodeOptions : NodeOptions
     }
 
     /// <summary>What runs decode steps (torch, or the fused C# kernel); prefill stays on torch.</summary>
-    public DecodeKernel DecodeKernel { get; init; } = DecodeKernel.Torch;
+    public DecodeKernel DecodeKernel { get; init; } = DecodeKernel.Fast;
 
     /// <summary>The fused kernel's weight format; null keeps the model's dtype, Int8 quantizes at load.</summary>
     public WeightFormat? FastWeights { get; init; }

@@ -50,7 +50,7 @@ public sealed class GenerateCommandTests : IDisposable
         var int8 = ParseJson(Generate([.. greedy, "--decode-kernel", "fast", "--fast-weights", "int8"]));
         Assert.Equal(torch.Tokens.Length, int8.Tokens.Length);
 
-        CliRun refused = Generate([.. greedy, "--fast-weights", "int8"]);
+        CliRun refused = Generate([.. greedy, "--decode-kernel", "torch", "--fast-weights", "int8"]);
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("--fast-weights int8 needs --decode-kernel fast", refused.Stderr);
         Assert.Equal(2, Generate([.. greedy, "--decode-kernel", "cuda"]).ExitCode);

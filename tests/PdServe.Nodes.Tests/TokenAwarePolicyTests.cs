@@ -29,9 +29,12 @@ public sealed class TokenAwarePolicyTests : IDisposable
         await using NodePair nodes = await NodePair.StartAsync(model.Path, plan);
         using LoadedModel reference = LoadedModel.Load(model.Path, new ModelLoadOptions { TwoThreadDecode = false });
         var policy = PrunePlan.Load(plan).KvPolicy;
+        // The same decode kernel as the node's, so the logprobs may be compared exactly.
+        DecodeKernel kernel = NodePair.DecodeOptions(model.Path).DecodeKernel;
         using var pruned = new InferenceEngine(reference.Model, reference.EosTokenIds,
-            new EngineOptions { PromptKvPolicy = policy, TorchThreads = 1, MaxContextTokens = 256 });
-        using var unpruned = new InferenceEngine(reference.Model, reference.EosTokenIds, new EngineOptions { TorchThreads = 1, MaxContextTokens = 256 });
+            new EngineOptions { PromptKvPolicy = policy, TorchThreads = 1, MaxContextTokens = 256, DecodeKernel = kernel });
+        using var unpruned = new InferenceEngine(reference.Model, reference.EosTokenIds,
+            new EngineOptions { TorchThreads = 1, MaxContextTokens = 256, DecodeKernel = kernel });
 
         foreach (int length in new[] { 3, 5, 6, 40, 150 })
         {

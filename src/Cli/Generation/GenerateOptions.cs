@@ -33,6 +33,6 @@ public sealed record GenerateOptions
     public TorchSharp.torch.ScalarType PrefillDtype { get; init; } = TorchSharp.torch.ScalarType.BFloat16;
     /// <summary>Null: the checkpoint's precision.</summary>
     public TorchSharp.torch.ScalarType? DecodeDtype { get; init; }
-    public PdServe.Engine.Generation.DecodeKernel DecodeKernel { get; init; } = PdServe.Engine.Generation.DecodeKernel.Torch;
+    public PdServe.Engine.Generation.DecodeKernel DecodeKernel { get; init; } = PdServe.Engine.Generation.DecodeKernel.Fast;
     public PdServe.Engine.FastPath.WeightFormat? FastWeights { get; init; }
 }
