@@ -73,7 +73,7 @@ public static class DecodeKernelComparison
                 }
                 var measured = kernels.Select((kernel, k) =>
                 {
-                    double step = Median(seconds[k]);
+                    double step = EngineThroughputBenchmark.Median(seconds[k]);
                     return new KernelDecodeThroughput(kernel.Name, batch, decodeContext, batch / step, step * 1000, kernel.Bytes);
                 }).ToList();
                 choices.Add(new DecodeKernelChoice(batch, measured.MaxBy(m => m.TokensPerSecond)!.Kernel, measured));
@@ -84,11 +84,5 @@ public static class DecodeKernelComparison
             }
         }
         return choices;
-    }
-
-    private static double Median(List<double> values)
-    {
-        double[] sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

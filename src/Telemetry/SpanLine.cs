@@ -40,14 +40,12 @@ public sealed record SpanLine
             StartUnixMicros = start,
             DurationMicros = (long)(activity.Duration.TotalMicroseconds),
             Error = activity.Status == ActivityStatusCode.Error,
-            Attributes = activity.TagObjects.Where(t => t.Value is not null)
-                .ToDictionary(t => t.Key, t => Convert.ToString(t.Value, CultureInfo.InvariantCulture) ?? ""),
+            Attributes = Strings(activity.TagObjects),
             Events = activity.Events.Select(e => new SpanLineEvent
             {
                 Name = e.Name,
                 OffsetMicros = ToUnixMicros(e.Timestamp.UtcDateTime) - start,
-                Attributes = e.Tags.Where(t => t.Value is not null)
-                    .ToDictionary(t => t.Key, t => Convert.ToString(t.Value, CultureInfo.InvariantCulture) ?? ""),
+                Attributes = Strings(e.Tags),
             }).ToList(),
         };
     }
@@ -69,6 +67,9 @@ public sealed record SpanLine
             return false;
         }
     }
+
+    private static Dictionary<string, string> Strings(IEnumerable<KeyValuePair<string, object?>> tags) =>
+        tags.Where(t => t.Value is not null).ToDictionary(t => t.Key, t => Convert.ToString(t.Value, CultureInfo.InvariantCulture) ?? "");
 
     private static long ToUnixMicros(DateTime utc) => (utc.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMicrosecond;
 }

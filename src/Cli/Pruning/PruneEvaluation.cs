@@ -1,5 +1,4 @@
 using PdServe.Cli.Evaluation;
-using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
 using PdServe.Engine;
 using PdServe.Pruning;
@@ -20,8 +19,9 @@ namespace PdServe.Cli.Pruning;
 /// </summary>
 public static class PruneEvaluation
 {
+    /// <param name="healing">The healed plan, and the text and options it was healed with (the baseline gets the same).</param>
     public static void Run(CliContext context, LoadedModel model, TextDocuments held, PruneOutcome outcome, PruneRequest request,
-        HealingResult? healed, TextDocuments? healData, CancellationToken cancellation)
+        (HealingResult Result, TextDocuments Data, HealingOptions Options)? healing, CancellationToken cancellation)
     {
         PruneOptions options = request.Options;
         var similarities = outcome.Evidence.Similarities;
@@ -31,19 +31,19 @@ public static class PruneEvaluation
             rows.Add((ReportRow.ShortGpt, StagedPruning.Uniform(ShortGptBaseline.Remove(similarities, k))));
         rows.Add((ReportRow.PdServe, staged.WithoutKvPolicy()));
         if (outcome.Plan.Kv.SelectedLayers.Count > 0) rows.Add((ReportRow.PdServeWithKv, staged));
-        using HealingResult? shortGptHealed = healed is null || options.DecodeSkip == 0 ? null
-            : HealShortGpt(context, model, request, healData!, ShortGptBaseline.Remove(similarities, options.DecodeSkip), cancellation);
-        if (shortGptHealed is not null)
-            rows.Add((ReportRow.ShortGptHealed, StagedPruning.Uniform(ShortGptBaseline.Remove(similarities, options.DecodeSkip)) with { Models = shortGptHealed.Models }));
-        if (healed is not null)
+        // The baseline gets the plan's healing budget on the same text, so the comparison stays fair.
+        StagedPruning shortGptAtDecode = StagedPruning.Uniform(ShortGptBaseline.Remove(similarities, options.DecodeSkip));
+        using HealingResult? shortGptHealed = healing is not { } heal || options.DecodeSkip == 0 ? null
+            : PruneRunner.Heal(context, model, request.ModelDir, shortGptAtDecode, heal.Data, heal.Options, "ShortGPT ", cancellation);
+        if (shortGptHealed is not null) rows.Add((ReportRow.ShortGptHealed, shortGptAtDecode with { Models = shortGptHealed.Models }));
+        if (healing is { Result: var healed })
         {
             rows.Add((ReportRow.PdServeHealed, staged.WithoutKvPolicy() with { Models = healed.Models }));
             if (outcome.Plan.Kv.SelectedLayers.Count > 0) rows.Add((ReportRow.PdServeHealedWithKv, staged with { Models = healed.Models }));
         }
-        long? maxTokens = request.EvalTokens;
-        string reportDirectory = request.ReportDir, planPath = request.OutPath, commandLine = request.CommandLine;
+        string reportDirectory = request.ReportDir, planPath = request.OutPath;
 
-        var evaluationOptions = new EvaluationOptions { MaxTokens = maxTokens, PromptTokens = options.Calibration.PromptTokens };
+        var evaluationOptions = new EvaluationOptions { MaxTokens = request.EvalTokens, PromptTokens = options.Calibration.PromptTokens };
         IReadOnlyList<EvaluationResult> results = PhasedProgress.Run(context, progress => PruningGuard.Run(() =>
             new Evaluator(model, evaluationOptions).Evaluate(held, rows.Select(r => (Label(r.Method, r.Pruning), r.Pruning)).ToArray(),
                 new Progress<double>(f => progress.Report(new ProgressUpdate("held-out evaluation", f))), cancellation)));
@@ -51,22 +51,11 @@ public static class PruneEvaluation
 
         int promptTokens = options.Calibration.PromptTokens;
         var run = new ReportRun(options.PrefillSkip, options.DecodeSkip, Path.GetFileName(planPath), Path.GetFileName(held.Path), held.Sha256,
-            promptTokens, KvBytes.Ratio(model.Model.Config.NumLayers, outcome.Plan.DecodeSkipSet, outcome.Plan.KvPolicy, promptTokens), commandLine,
+            promptTokens, KvBytes.Ratio(model.Model.Config.NumLayers, outcome.Plan.DecodeSkipSet, outcome.Plan.KvPolicy, promptTokens), request.CommandLine,
             results.Select((r, i) => new ReportRow(rows[i].Method, r.Pruning.PrefillSkip.Order().ToArray(), r.Pruning.DecodeSkip.Order().ToArray(),
                 r.Pruning.Kv.SelectedLayers.Order().ToArray(), r.Perplexity, r.MeanLoss, r.Top1Agreement, r.MeanKl, r.TokensEvaluated)).ToArray());
         QualityReport.Add(reportDirectory, run);
         context.Out.WriteLine($"report updated: {Path.Combine(reportDirectory, QualityReport.MarkdownFileName)} and {QualityReport.PlotFileName}");
-    }
-
-    /// <summary>The baseline gets the plan's healing budget, on the same text, so the comparison stays fair.</summary>
-    private static HealingResult HealShortGpt(CliContext context, LoadedModel model, PruneRequest request, TextDocuments healData,
-        IEnumerable<int> skip, CancellationToken cancellation)
-    {
-        TextDocuments calibration = DocumentsInput.Read(request.CalibPath, "--calib");
-        HealingOptions options = PruneRunner.HealOptionsFor(request.Heal!, request, calibration, healData);
-        return PhasedProgress.Run(context, progress => PruningGuard.Run(() =>
-            StageHealer.Heal(model, request.ModelDir, StagedPruning.Uniform(skip), healData, options,
-                new Progress<ProgressUpdate>(u => progress.Report(u with { Phase = "ShortGPT " + u.Phase })), cancellation)));
     }
 
     private static string Label(string method, StagedPruning pruning) => method switch

@@ -44,8 +44,13 @@ public static class PruneRunner
         PruneOutcome outcome = PhasedProgress.Run(context, progress =>
             PruningGuard.Run(() => PruneSearch.Run(loaded, calibration, request.Options, progress, interrupt.Token)));
         interrupt.Token.ThrowIfCancellationRequested();
-        using HealingResult? healed = request.Heal is { } heal ? Heal(context, loaded, request, calibration, healData!, outcome, heal, interrupt.Token) : null;
-        PrunePlan plan = healed is null ? outcome.Plan : WithHealedWeights(outcome.Plan, healed, request, healData!);
+        // Healing on the calibration file passes over the tokens the block scores came from.
+        HealingOptions? heal = request.Heal is { } asked
+            ? healData!.Sha256 == calibration.Sha256 ? asked with { SkipLeadingTokens = request.Options.Calibration.MaxTokens } : asked
+            : null;
+        using HealingResult? healed = heal is null ? null
+            : Heal(context, loaded, request.ModelDir, StagedPruning.FromPlan(outcome.Plan), healData!, heal, "", interrupt.Token);
+        PrunePlan plan = healed is null ? outcome.Plan : WithHealedWeights(outcome.Plan, healed, heal!, request.OutPath, healData!);
         outcome = outcome with { Plan = plan };
         plan.Save(request.OutPath);
         PruneSummary.Write(context, outcome, request.OutPath);
@@ -54,30 +59,23 @@ public static class PruneRunner
                 $"healed both stages in {healed.Steps} steps ({healed.TrainedTokens:N0} tokens, {healed.Seconds / 60:F1} min): held-back KL {healed.HeldLossBefore:F4} -> {healed.HeldLossAfter:F4}; weights in {plan.Healed!.Prefill.File} and {plan.Healed.Decode.File}"));
 
         if (held is not null)
-            PruneEvaluation.Run(context, loaded, held, outcome, request, healed, healData, interrupt.Token);
+            PruneEvaluation.Run(context, loaded, held, outcome, request, healed is null ? null : (healed, healData!, heal!), interrupt.Token);
         return ExitCodes.Ok;
     }
 
-    private static HealingResult Heal(CliContext context, LoadedModel loaded, PruneRequest request, TextDocuments calibration, TextDocuments healData,
-        PruneOutcome outcome, HealingOptions heal, CancellationToken cancellation)
-    {
-        HealingOptions options = HealOptionsFor(heal, request, calibration, healData);
-        return PhasedProgress.Run(context, progress => PruningGuard.Run(() =>
-            StageHealer.Heal(loaded, request.ModelDir, StagedPruning.FromPlan(outcome.Plan), healData, options, progress, cancellation)));
-    }
+    /// <summary>Heals one configuration with a progress display; <paramref name="label"/> prefixes its phase (the baseline's).</summary>
+    public static HealingResult Heal(CliContext context, LoadedModel loaded, string modelDir, StagedPruning pruning, TextDocuments data,
+        HealingOptions options, string label, CancellationToken cancellation) =>
+        PhasedProgress.Run(context, progress => PruningGuard.Run(() => StageHealer.Heal(loaded, modelDir, pruning, data, options,
+            new Progress<ProgressUpdate>(u => progress.Report(u with { Phase = label + u.Phase })), cancellation)));
 
-    /// <summary>Healing on the calibration file passes over the tokens the block scores came from.</summary>
-    public static HealingOptions HealOptionsFor(HealingOptions heal, PruneRequest request, TextDocuments calibration, TextDocuments healData) =>
-        healData.Sha256 == calibration.Sha256 ? heal with { SkipLeadingTokens = request.Options.Calibration.MaxTokens } : heal;
-
-    private static PrunePlan WithHealedWeights(PrunePlan plan, HealingResult healed, PruneRequest request, TextDocuments healData)
+    private static PrunePlan WithHealedWeights(PrunePlan plan, HealingResult healed, HealingOptions heal, string planPath, TextDocuments healData)
     {
-        HealingOptions heal = request.Heal!;
         var distillation = new JsonObject
         {
             ["data"] = Path.GetFileName(healData.Path),
             ["data_sha256"] = healData.Sha256,
-            ["skipped_leading_tokens"] = request.HealDataPath is null ? request.Options.Calibration.MaxTokens : 0,
+            ["skipped_leading_tokens"] = heal.SkipLeadingTokens,
             ["minutes"] = heal.Minutes,
             ["steps"] = healed.Steps,
             ["tokens"] = healed.TrainedTokens,
@@ -94,8 +92,8 @@ public static class PruneRunner
         {
             Healed = new PrunePlan.HealedSection
             {
-                Prefill = HealedWeightsFile.Write(request.OutPath, "prefill", healed.Models.Prefill, plan.PrefillSkipSet),
-                Decode = HealedWeightsFile.Write(request.OutPath, "decode", healed.Models.Decode, plan.DecodeSkipSet),
+                Prefill = HealedWeightsFile.Write(planPath, "prefill", healed.Models.Prefill, plan.PrefillSkipSet),
+                Decode = HealedWeightsFile.Write(planPath, "decode", healed.Models.Decode, plan.DecodeSkipSet),
                 Distillation = distillation,
             },
         };

@@ -99,7 +99,7 @@ public static class TrainRunner
             (heldoutLoss is { } l ? I($", held-out loss {l:F4} (perplexity {Math.Exp(l):F2})") : "") +
             I($", {TimeSpan.FromSeconds(final.ElapsedSeconds):hh\\:mm\\:ss} training time") +
             (final.ContinuedFrom is not null
-                ? I($" ({TotalTokens(final):N0} tokens and {TimeSpan.FromSeconds(TotalSeconds(final)):hh\\:mm\\:ss} with the runs it continued)")
+                ? I($" ({Totals(final).Tokens:N0} tokens and {TimeSpan.FromSeconds(Totals(final).Seconds):hh\\:mm\\:ss} with the runs it continued)")
                 : "") +
             I($"; model in {Path.GetFullPath(output)}") +
             (final.Step < run.Steps ? "; continue with --resume" : ""));
@@ -132,18 +132,13 @@ public static class TrainRunner
         ContextLength = config.MaxPositionEmbeddings,
     };
 
-    private static long TotalTokens(TrainingState state)
+    /// <summary>Tokens and training seconds of this run and every run it continued.</summary>
+    private static (long Tokens, double Seconds) Totals(TrainingState state)
     {
-        long total = state.TokensSeen;
-        for (ContinuationSource? from = state.ContinuedFrom; from is not null; from = from.ContinuedFrom) total += from.TokensSeen;
-        return total;
-    }
-
-    private static double TotalSeconds(TrainingState state)
-    {
-        double total = state.ElapsedSeconds;
-        for (ContinuationSource? from = state.ContinuedFrom; from is not null; from = from.ContinuedFrom) total += from.ElapsedSeconds;
-        return total;
+        (long tokens, double seconds) = (state.TokensSeen, state.ElapsedSeconds);
+        for (ContinuationSource? from = state.ContinuedFrom; from is not null; from = from.ContinuedFrom)
+            (tokens, seconds) = (tokens + from.TokensSeen, seconds + from.ElapsedSeconds);
+        return (tokens, seconds);
     }
 
     private static string I(FormattableString text) => FormattableString.Invariant(text);

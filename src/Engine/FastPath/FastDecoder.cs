@@ -29,7 +29,7 @@ public sealed unsafe class FastDecoder : IDisposable
     private readonly MatrixMultiplyWork product = new();
     private readonly AttentionWork attention = new();
     // Activations of the largest batch, reused by every step.
-    private readonly float[] x, normed, qkv, queries, attended, projected, gateUp, activated, logits;
+    private readonly float[] x, normed, qkv, queries, attended, projected, gateUp, activated;
     private readonly int[] lengths;
 
     /// <param name="format">How the projections are held: the model's own dtype (F32 or Bf16), or Int8 quantized from it.</param>
@@ -60,7 +60,6 @@ public sealed unsafe class FastDecoder : IDisposable
         projected = new float[maxBatch * hidden];
         gateUp = new float[maxBatch * 2 * intermediate];
         activated = new float[maxBatch * intermediate];
-        logits = new float[maxBatch * vocab];
         lengths = new int[maxBatch];
         pool = new WorkerPool(Math.Max(1, workers));
         product.Isa = this.isa;
@@ -108,9 +107,11 @@ public sealed unsafe class FastDecoder : IDisposable
                 Add(px, pp, batch * hidden);
             }
             RmsNorms(px, finalNorm, pn, batch);
-            fixed (float* plog = logits) Multiply(head, pn, batch, plog);
+            // The LM head writes straight into the tensor the sampler reads: no staging buffer, no copy.
+            Tensor logits = empty([batch, vocab], ScalarType.Float32);
+            Multiply(head, pn, batch, (float*)TensorAddress.Of(logits));
+            return logits;
         }
-        return tensor(logits.AsSpan(0, batch * vocab).ToArray(), [batch, vocab]);
     }
 
     private void Embed(IReadOnlyList<int> tokens)

@@ -218,6 +218,7 @@ public sealed class GenerationRunner(
         Func<ChoiceDelta, ValueTask> emit, Action onFirstToken, CancellationToken cancellationToken)
     {
         var lastTokenAt = new long[samples.Length];
+        bool anyToken = false;
         int finishedByNode = 0;
         bool scoresAsked = request.Sampling.HasPromptLogprobs;
         bool promptDelivered = !samples[0].StartsWithPrompt;
@@ -249,8 +250,9 @@ public sealed class GenerationRunner(
                 case GenerateEvent.EventOneofCase.Token:
                     int sample = SampleIndex(item.Token.SampleIndex, samples.Length);
                     long now = Stopwatch.GetTimestamp();
-                    if (lastTokenAt.All(t => t == 0))
+                    if (!anyToken)
                     {
+                        anyToken = true;
                         Activity.Current?.AddEvent(new ActivityEvent(SpanAttributes.FirstTokenEvent));
                         onFirstToken();
                     }

@@ -33,8 +33,7 @@ public static class TokenMapping
     }
 
     /// <summary>A received first token (already checked against the vocabulary) for the engine.</summary>
-    public static SampledToken ToEngine(FirstToken token) => new(token.TokenId, token.Logprob,
-        token.TopLogprobs.Select(t => new Engine.Sampling.TokenLogprob(t.TokenId, t.Logprob)).ToArray());
+    public static SampledToken ToEngine(FirstToken token) => new(token.TokenId, token.Logprob, ToEngine(token.TopLogprobs));
 
     /// <summary>Prompt scores as the contract carries them (prefill trailer, decode event).</summary>
     public static IEnumerable<PromptTokenLogprob> ToWire(IEnumerable<PromptTokenScore> scores) => scores.Select(score =>
@@ -60,11 +59,13 @@ public static class TokenMapping
                 throw new ArgumentException($"prompt score {i} is for token {score.TokenId}, the prompt holds {prompt[i + 1]}");
             if (score.TopLogprobs.Any(t => t.TokenId < 0 || t.TokenId >= vocabSize))
                 throw new ArgumentException($"prompt score {i} names an alternative outside the vocabulary [0, {vocabSize})");
-            result[i] = new PromptTokenScore(score.TokenId, score.Logprob, score.Rank,
-                score.TopLogprobs.Select(t => new Engine.Sampling.TokenLogprob(t.TokenId, t.Logprob)).ToArray());
+            result[i] = new PromptTokenScore(score.TokenId, score.Logprob, score.Rank, ToEngine(score.TopLogprobs));
         }
         return result;
     }
+
+    private static Engine.Sampling.TokenLogprob[] ToEngine(IEnumerable<WireTokenLogprob> alternatives) =>
+        alternatives.Select(t => new Engine.Sampling.TokenLogprob(t.TokenId, t.Logprob)).ToArray();
 
     private static WireTokenLogprob ToWire(Engine.Sampling.TokenLogprob alternative) =>
         new() { TokenId = alternative.TokenId, Logprob = alternative.Logprob };

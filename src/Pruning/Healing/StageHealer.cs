@@ -108,7 +108,7 @@ public static class StageHealer
         HealingOptions options, OptimizerHelper optimizer, Parameter[] trainable)
     {
         using var scope = NewDisposeScope();
-        Tensor ids = tensor(batch.SelectMany(w => w).Select(t => (long)t).ToArray(), [batch.Length, options.WindowTokens]);
+        Tensor ids = Ids(batch);
         Tensor teacher;
         using (no_grad()) teacher = teacherPass.ContinuationLogits(ids, options.PromptTokens, StagedPruning.Unpruned);
         Tensor loss = DistillationLoss.Of(studentPass.ContinuationLogits(ids, options.PromptTokens, staged), teacher);
@@ -128,12 +128,15 @@ public static class StageHealer
         foreach (int[][] batch in held.Chunk(options.BatchSize))
         {
             using var scope = NewDisposeScope();
-            Tensor ids = tensor(batch.SelectMany(w => w).Select(t => (long)t).ToArray(), [batch.Length, options.WindowTokens]);
+            Tensor ids = Ids(batch);
             Tensor teacher = pass.ContinuationLogits(ids, options.PromptTokens, StagedPruning.Unpruned);
             sum += DistillationLoss.Of(pass.ContinuationLogits(ids, options.PromptTokens, staged), teacher).item<float>() * batch.Length;
         }
         return sum / held.Count;
     }
+
+    private static Tensor Ids(int[][] windows) =>
+        tensor(windows.SelectMany(w => w).Select(t => (long)t).ToArray(), [windows.Length, windows[0].Length]);
 
     private static void RoundToBFloat16(IEnumerable<Parameter> parameters)
     {
