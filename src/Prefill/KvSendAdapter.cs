@@ -14,12 +14,15 @@ namespace PdServe.Prefill;
 /// </summary>
 internal static class KvSendAdapter
 {
-    /// <summary>The layers asked for, each with the positions the plan's token-aware policy keeps of this prompt.</summary>
-    public static KvTransferLayout Layout(StageModel model, IReadOnlyList<int> layers, int promptTokens)
+    /// <summary>
+    /// The layers asked for, each with the positions the plan's token-aware policy keeps of this prompt; those before
+    /// <paramref name="reusedPrefixTokens"/> stay behind (the caller holds them).
+    /// </summary>
+    public static KvTransferLayout Layout(StageModel model, IReadOnlyList<int> layers, int promptTokens, int reusedPrefixTokens = 0)
     {
         var config = model.Loaded.Model.Config;
         return new KvTransferLayout(promptTokens, config.NumKvHeads, config.HeadDim, config.NumLayers, WireDtypes.ToWire(model.KvPolicy.WireDtype),
-            layers.Select(layer => new KeptLayer(layer, model.KvPolicy.KeptPositions(layer, promptTokens))).ToArray());
+            layers.Select(layer => new KeptLayer(layer, model.KvPolicy.KeptPositions(layer, promptTokens))).ToArray(), reusedPrefixTokens);
     }
 
     public static IReadOnlyList<KvChunk> Encode(KvSender sender, int layer, KvPart part, Tensor kv)

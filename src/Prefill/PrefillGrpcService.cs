@@ -65,7 +65,10 @@ public sealed class PrefillGrpcService : PrefillService.PrefillServiceBase
                 $"the prefill node holds {node.Holds.HeldBytes} bytes of unread KV, its budget is {node.Options.KvHoldBudgetBytes}", FaultSide.Self);
 
         int promptLength = request.PromptTokenIds.Count;
-        KvSender sender = connector.StartSending(KvSendAdapter.Layout(model, layers, promptLength), MessageLimits.ChunkBytes(request.MaxChunkBytes));
+        if (request.ReusedPrefixTokens < 0 || request.ReusedPrefixTokens >= promptLength)
+            throw Invalid($"reused_prefix_tokens must be 0 to {promptLength - 1} for a {promptLength}-token prompt, got {request.ReusedPrefixTokens}");
+        KvSender sender = connector.StartSending(KvSendAdapter.Layout(model, layers, promptLength, request.ReusedPrefixTokens),
+            MessageLimits.ChunkBytes(request.MaxChunkBytes));
         KvHeader header = sender.Header(request.RequestId, model.ModelFingerprint, model.PlanFingerprint);
         using var job = new PrefillJob(request.PromptTokenIds.ToArray(), sampling, samples, sender, node.Holds, context.CancellationToken);
         if (!node.Workers.TryEnqueue(job))

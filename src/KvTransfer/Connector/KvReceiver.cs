@@ -24,7 +24,7 @@ public sealed class KvReceiver
         if (header.KvHeads != expected.KvHeads || header.HeadDim != expected.HeadDim)
             throw new KvTransferException(KvTransferFailure.Incompatible,
                 $"KV shape [{header.KvHeads} heads × {header.HeadDim}] differs from this model's [{expected.KvHeads} × {expected.HeadDim}]");
-        assembler = new KvAssembler(header, expected.Layers, expected.MaxChunkBytes, expected.PromptTokens);
+        assembler = new KvAssembler(header, expected.Layers, expected.MaxChunkBytes, expected.PromptTokens, expected.ReusedPrefixTokens);
     }
 
     public void Accept(KvChunk chunk) => assembler.Accept(chunk);

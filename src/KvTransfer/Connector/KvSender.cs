@@ -22,9 +22,10 @@ public sealed class KvSender
         layout.Validate();
         this.layout = layout;
         chunker = new KvChunker(maxChunkBytes);
-        keptByLayer = layout.Layers.ToDictionary(l => l.Layer, l => l.Positions);
-        Accounting = KvByteAccounting.For(layout.PromptTokens, layout.KvHeads, layout.HeadDim, layout.ModelLayers,
-            layout.Layers.Select(l => l.Positions.Count).ToArray(), layout.WireDtype);
+        keptByLayer = layout.Layers.ToDictionary(l => l.Layer, layout.SentPositions);
+        Accounting = KvByteAccounting.ForDelta(layout.PromptTokens, layout.KvHeads, layout.HeadDim, layout.ModelLayers,
+            layout.Layers.Select(l => l.Positions.Count).ToArray(), layout.Layers.Select(l => keptByLayer[l.Layer].Count).ToArray(),
+            layout.WireDtype);
     }
 
     /// <summary>The bytes this transfer will cost once every layer is sent.</summary>
@@ -41,8 +42,9 @@ public sealed class KvSender
             PromptTokens = layout.PromptTokens,
             KvHeads = layout.KvHeads,
             HeadDim = layout.HeadDim,
+            ReusedPrefixTokens = layout.ReusedPrefixTokens,
         };
-        header.Layers.AddRange(layout.Layers.Select(l => PositionRanges.ForLayer(l.Layer, l.Positions)));
+        header.Layers.AddRange(layout.Layers.Select(l => PositionRanges.ForLayer(l.Layer, keptByLayer[l.Layer])));
         return header;
     }
 
@@ -51,7 +53,8 @@ public sealed class KvSender
 
     /// <summary>
     /// The chunks of one layer's keys or values. <paramref name="promptRows"/> holds every prompt position,
-    /// [kvHeads, promptTokens, headDim] float32 row-major; only the layout's positions of the layer are encoded.
+    /// [kvHeads, promptTokens, headDim] float32 row-major; only the layout's positions of the layer that travel are
+    /// encoded (none, and so no chunk, when a reused prefix holds them all; int8 still sends its scales).
     /// </summary>
     public IReadOnlyList<KvChunk> Encode(int layer, KvPart part, ReadOnlySpan<float> promptRows)
     {
@@ -77,6 +80,7 @@ public sealed class KvSender
             BytesFull = Accounting.Full,
             BytesPrunedFloat32 = Accounting.PrunedFloat32,
             BytesSent = Accounting.Sent,
+            BytesReused = Accounting.Reused,
         };
         trailer.ChunkChecksums.AddRange(chunker.Checksums);
         return trailer;

@@ -18,7 +18,9 @@ public sealed class KvAssembler
     private readonly int maxChunkBytes;
 
     /// <param name="expectedPromptTokens">The prompt length of the request the transfer answers, which the header must state.</param>
-    public KvAssembler(KvHeader header, IReadOnlyList<int> expectedLayers, int maxChunkBytes, int? expectedPromptTokens = null)
+    /// <param name="expectedReusedPrefix">The reused prefix the request asked for, which the header must echo.</param>
+    public KvAssembler(KvHeader header, IReadOnlyList<int> expectedLayers, int maxChunkBytes, int? expectedPromptTokens = null,
+        int? expectedReusedPrefix = null)
     {
         this.header = header;
         this.maxChunkBytes = maxChunkBytes;
@@ -34,11 +36,21 @@ public sealed class KvAssembler
         if (!sent.SequenceEqual(expectedLayers))
             throw new KvTransferException(KvTransferFailure.Protocol,
                 $"header lists layers [{string.Join(',', sent)}], expected [{string.Join(',', expectedLayers)}]");
+        if (header.ReusedPrefixTokens < 0 || header.ReusedPrefixTokens >= header.PromptTokens)
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"header has reused_prefix_tokens {header.ReusedPrefixTokens} for a {header.PromptTokens}-token prompt");
+        if (expectedReusedPrefix is { } reused && header.ReusedPrefixTokens != reused)
+            throw new KvTransferException(KvTransferFailure.Protocol,
+                $"header has reused_prefix_tokens {header.ReusedPrefixTokens}, the request asked for {reused}");
         foreach (LayerPositions layer in header.Layers)
         {
             int[] positions = PositionRanges.Expand(layer, header.PromptTokens);
-            if (positions.Length == 0)
+            // Only a delta transfer may leave a layer empty: its kept positions all lie in the reused prefix.
+            if (positions.Length == 0 && header.ReusedPrefixTokens == 0)
                 throw new KvTransferException(KvTransferFailure.Protocol, $"layer {layer.Layer} holds no prompt positions");
+            if (positions.Length > 0 && positions[0] < header.ReusedPrefixTokens)
+                throw new KvTransferException(KvTransferFailure.Protocol,
+                    $"layer {layer.Layer} sends position {positions[0]}, inside the reused prefix of {header.ReusedPrefixTokens} tokens");
             var shape = new KvTensorShape(header.KvHeads, positions.Length, header.HeadDim);
             foreach (KvPart part in new[] { KvPart.Keys, KvPart.Values })
                 tensors[(layer.Layer, part)] = new Received(positions, shape, header.WireDtype);
