@@ -4,6 +4,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PdServe.Contracts;
+using PdServe.Decode.Conversations;
 using PdServe.Decode.Transfer;
 using PdServe.Engine.Generation;
 using PdServe.Engine.Sampling;
@@ -15,8 +16,9 @@ namespace PdServe.Decode;
 
 /// <summary>
 /// DecodeService.Generate: admits the request against the KV budget, gets the prompt's KV (pulled from the named
-/// prefill node, or prefilled here in unified mode), decodes with the engine's continuous batching and streams the
-/// tokens of all n samples, then a summary. The reservation is returned however the call ends. Every status it ends
+/// prefill node — only the part after a parked conversation the prompt extends — or prefilled here in unified mode),
+/// decodes with the engine's continuous batching and streams the tokens of all n samples, then a summary; a request
+/// whose samples all finished parks its prompt's KV for the conversation's next turn. The reservation is returned however the call ends. Every status it ends
 /// a call with carries the <see cref="NodeFault"/> trailer: the request, this node, or its prefill node (peer).
 /// Once the host is stopping, new calls are refused (UNAVAILABLE, self) while those in flight finish.
 /// </summary>
@@ -58,15 +60,27 @@ public sealed class DecodeGrpcService : DecodeService.DecodeServiceBase
         var generation = new GenerationRequest(request.PromptTokenIds.ToArray(), sampling, samples);
         node.MarkWaiting(1);
         bool streaming = false;
+        ParkedConversation? parkingCandidate = null;
         try
         {
             PulledPrompt? pulled = null;
+            int reusedTokens = 0;
             long started = Stopwatch.GetTimestamp();
             Activity.Current?.SetTag(SpanAttributes.RequestId, request.RequestId);
             ChannelReader<GeneratedToken> tokens;
             if (pulls)
             {
-                pulled = await node.PrefillClient.PullAsync(request, sampling, samples, cancellation);
+                using (ConversationReuse? reuse = node.FindReusableConversation(request.PromptTokenIds))
+                {
+                    pulled = await node.PrefillClient.PullAsync(request, sampling, samples, reuse, cancellation);
+                    reusedTokens = reuse?.ReusedPrefixTokens ?? 0;
+                }
+                if (reusedTokens > 0)
+                {
+                    node.ConversationMetrics.HitTokens.Inc(reusedTokens);
+                    Activity.Current?.SetTag(SpanAttributes.ReusedPromptTokens, reusedTokens);
+                }
+                parkingCandidate = node.ParkingCandidate(request.PromptTokenIds, pulled.Prompt);
                 tokens = engine.SubmitPrefilled(generation, pulled.Prompt, cancellation);
             }
             else
@@ -106,6 +120,9 @@ public sealed class DecodeGrpcService : DecodeService.DecodeServiceBase
                 }
             }
             node.Metrics.GeneratedTokens.Inc(completion.Sum());
+            // Every sample finished: the prompt's KV may serve the conversation's next turn.
+            int parkedTokens = parkingCandidate is not null && node.Conversations.Park(parkingCandidate) ? request.PromptTokenIds.Count : 0;
+            parkingCandidate = null;
             decoding?.SetTag(SpanAttributes.CompletionTokens, completion.Sum());
             await stream.WriteAsync(new GenerateEvent
             {
@@ -117,11 +134,16 @@ public sealed class DecodeGrpcService : DecodeService.DecodeServiceBase
                     KvBytesSent = pulled?.Trailer.BytesSent ?? 0,
                     PrefillSeconds = pulled?.Trailer.PrefillSeconds ?? Stopwatch.GetElapsedTime(started).TotalSeconds,
                     TransferSeconds = pulled?.TransferSeconds ?? 0,
+                    KvBytesReused = pulled?.Trailer.BytesReused ?? 0,
+                    ReusedPromptTokens = reusedTokens,
+                    CachedPromptTokens = pulled?.Trailer.CachedPromptTokens ?? 0,
+                    ParkedPromptTokens = parkedTokens,
                 },
             }, cancellation);
         }
         finally
         {
+            parkingCandidate?.Dispose();
             if (streaming) node.MarkRunning(-1);
             else node.MarkWaiting(-1);
         }

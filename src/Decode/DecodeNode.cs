@@ -1,20 +1,24 @@
+using PdServe.Decode.Conversations;
 using PdServe.Decode.Transfer;
 using PdServe.Engine.Generation;
 using PdServe.Engine.Model;
 using PdServe.KvTransfer.Connector;
 using PdServe.NodeHosting;
 using PdServe.NodeHosting.Mapping;
+using static TorchSharp.torch;
 
 namespace PdServe.Decode;
 
 /// <summary>
 /// The decode node's state: beyond every node's, its engine, the KV budget, the client that pulls KV from prefill
-/// nodes and the requests it is serving.
+/// nodes, the parked conversations and the requests it is serving.
 /// </summary>
 public sealed class DecodeNode(DecodeNodeOptions options, IKvConnector connector) : ServingNode(options, Stage.Decode)
 {
     private InferenceEngine? engine;
     private PrefillClient? prefillClient;
+    private ConversationCache? conversations;
+    private ConversationCacheMetrics? conversationMetrics;
     private int running;
     private int waiting;
 
@@ -32,7 +36,39 @@ public sealed class DecodeNode(DecodeNodeOptions options, IKvConnector connector
     /// <summary>Sequences in the engine's batch.</summary>
     public int RunningSequences => engine?.RunningCount ?? 0;
 
-    public override LoadReport Load => new(Running, Waiting, Budget.Usage);
+    public override LoadReport Load => new(Running, Waiting, Budget.Usage, Budget.ParkedBytes);
+
+    /// <summary>Finished conversations' prompt KV, kept for their next turn within the budget (empty when turned off).</summary>
+    internal ConversationCache Conversations => conversations ?? throw NotLoaded();
+    internal ConversationCacheMetrics ConversationMetrics => conversationMetrics ?? throw NotLoaded();
+
+    /// <summary>
+    /// The longest parked conversation <paramref name="prompt"/> extends, taken out of the cache and planned for a delta
+    /// transfer, or null (cache off, no match, or parked entries that cannot serve this prompt exactly).
+    /// </summary>
+    internal ConversationReuse? FindReusableConversation(IReadOnlyList<int> prompt)
+    {
+        if (!Options.ConversationCache) return null;
+        ConversationMetrics.QueryTokens.Inc(prompt.Count);
+        ParkedConversation? parked = Conversations.TakeLongestPrefixOf(prompt);
+        return parked is null ? null : ConversationReuse.Plan(parked, Model.KvPolicy, Model.Loaded.Model.Plan.RunBlocks, prompt.Count);
+    }
+
+    /// <summary>
+    /// A copy of a pulled prompt's KV to park once the request ends (the engine frees the prompt it is given), or null
+    /// when the cache is off. Its positions are the policy's for this prompt, which the transfer was checked to hold.
+    /// </summary>
+    internal ParkedConversation? ParkingCandidate(IReadOnlyList<int> prompt, PrefilledPrompt pulled)
+    {
+        if (!Options.ConversationCache) return null;
+        var blocks = new Dictionary<int, ParkedBlock>();
+        foreach (int block in Model.Loaded.Model.Plan.RunBlocks)
+        {
+            (Tensor keys, Tensor values) = pulled[block];
+            blocks[block] = new ParkedBlock(Model.KvPolicy.KeptPositions(block, prompt.Count), keys.clone(), values.clone());
+        }
+        return new ParkedConversation(prompt, blocks);
+    }
 
     /// <summary>The model's vocabulary, the engine's context, and the sample limit capped by the batch (a request's samples share one).</summary>
     public override RequestLimits Limits => new(Model.Loaded.Model.Config.VocabSize, Engine.MaxContextTokens,
@@ -66,6 +102,8 @@ public sealed class DecodeNode(DecodeNodeOptions options, IKvConnector connector
         });
         // Read at scrape time: a gauge set after each step would keep the last batch's size once the engine goes idle.
         Metrics.Registry.AddBeforeCollectCallback(() => Metrics.RunningSequences.Set(RunningSequences));
+        conversationMetrics = new ConversationCacheMetrics(Metrics.Registry);
+        conversations = new ConversationCache(Budget, conversationMetrics);
         prefillClient = new PrefillClient(loaded, new PrefillPullSettings(Options.TransferTimeout, Options.ChunkBytes, Options.Host.NodeToken),
             connector, Metrics);
     }
@@ -92,5 +130,6 @@ public sealed class DecodeNode(DecodeNodeOptions options, IKvConnector connector
     {
         prefillClient?.Dispose();
         engine?.Dispose();
+        conversations?.Dispose();
     }
 }

@@ -40,6 +40,12 @@ public sealed record DecodeNodeOptions : NodeOptions
         if (KvBudgetBytes < 1) throw new ArgumentException($"the KV budget must be positive, got {KvBudgetBytes} bytes");
     }
 
+    /// <summary>
+    /// Whether a finished request's prompt KV is parked (within the KV budget, evicted first) so that a request extending
+    /// the prompt — the conversation's next turn — pulls only the new positions' KV (`--conversation-cache on|off`).
+    /// </summary>
+    public bool ConversationCache { get; init; } = true;
+
     /// <summary>What runs decode steps (torch, or the fused C# kernel); prefill stays on torch.</summary>
     public DecodeKernel DecodeKernel { get; init; } = DecodeKernel.Fast;
 

@@ -25,7 +25,8 @@ public sealed class NodeMetrics
         PrefillSeconds = factory.CreateHistogram("pdserve_prefill_seconds", "Time to process one prompt", new HistogramConfiguration { Buckets = SecondsBuckets });
         DecodeStepSeconds = factory.CreateHistogram("pdserve_decode_step_seconds", "Time of one decode step of the running batch", new HistogramConfiguration { Buckets = SecondsBuckets });
         TransferBytes = factory.CreateCounter("pdserve_kv_transfer_bytes_total",
-            "KV payload bytes: full = an unpruned float32 transfer of the prompt (every layer, every position), sent = what travelled",
+            "KV payload bytes: full = an unpruned float32 transfer of the prompt (every layer, every position), sent = what travelled, " +
+            "reused = what a transfer of the whole prompt would have sent beyond that, saved by reusing a parked conversation",
             new CounterConfiguration { LabelNames = ["kind"] });
         TransferSeconds = factory.CreateHistogram("pdserve_kv_transfer_seconds", "Time from asking for a prompt's KV to holding all of it, verified",
             new HistogramConfiguration { Buckets = SecondsBuckets });
@@ -56,9 +57,10 @@ public sealed class NodeMetrics
         KvUsage.Set(load.KvUsage);
     }
 
-    public void CountTransfer(long fullBytes, long sentBytes)
+    public void CountTransfer(long fullBytes, long sentBytes, long reusedBytes)
     {
         TransferBytes.WithLabels("full").Inc(fullBytes);
         TransferBytes.WithLabels("sent").Inc(sentBytes);
+        TransferBytes.WithLabels("reused").Inc(reusedBytes);
     }
 }

@@ -93,7 +93,7 @@ public sealed class PrefillGrpcService : PrefillService.PrefillServiceBase
                 else
                 {
                     await stream.WriteAsync(item, lease.Token);
-                    node.Metrics.CountTransfer(item.Trailer.BytesFull, item.Trailer.BytesSent);
+                    node.Metrics.CountTransfer(item.Trailer.BytesFull, item.Trailer.BytesSent, item.Trailer.BytesReused);
                 }
             }
         }

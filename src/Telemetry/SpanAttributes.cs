@@ -13,6 +13,8 @@ public static class SpanAttributes
     public const string KvBytesFull = "pdserve.kv.bytes_full";
     public const string KvBytesPrunedFloat32 = "pdserve.kv.bytes_pruned_float32";
     public const string KvBytesSent = "pdserve.kv.bytes_sent";
+    public const string KvBytesReused = "pdserve.kv.bytes_reused";
+    public const string ReusedPromptTokens = "pdserve.reused_prompt_tokens";
     public const string QueueSeconds = "pdserve.queue_seconds";
     public const string Layer = "pdserve.layer";
 

@@ -40,6 +40,7 @@ public sealed class TestCluster : IAsyncDisposable
         public int DecodeNodes { get; init; } = 2;
         public int PrefillNodes { get; init; } = 1;
         public string DecodePolicy { get; init; } = "RoundRobin";
+        public string PrefillPolicy { get; init; } = "RoundRobin";
         public IReadOnlyList<string> ApiKeys { get; init; } = [];
         public string? ChatTemplate { get; init; }
         /// <summary>Extra configuration (wins over the defaults here).</summary>
@@ -71,7 +72,7 @@ public sealed class TestCluster : IAsyncDisposable
             {
                 foreach (var (key, value) in PoolSettings("decode", cluster.Decode.Select(n => n.Address), options.DecodePolicy))
                     settings[key] = value;
-                foreach (var (key, value) in PoolSettings("prefill", cluster.Prefill.Select(n => n.Address), "RoundRobin"))
+                foreach (var (key, value) in PoolSettings("prefill", cluster.Prefill.Select(n => n.Address), options.PrefillPolicy))
                     settings[key] = value;
             }
             foreach (var (key, value) in options.Settings) settings[key] = value;

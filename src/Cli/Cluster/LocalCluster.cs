@@ -9,6 +9,8 @@ using PdServe.Gateway.Hosting;
 using PdServe.Gateway.Model;
 using PdServe.Telemetry;
 
+using PdServe.Gateway.Routing;
+
 namespace PdServe.Cli.Cluster;
 
 /// <summary>
@@ -92,7 +94,7 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
         gateway = GatewayApplication.Build(new GatewayHostSettings
         {
             Urls = $"http://127.0.0.1:{options.Port}",
-            Overrides = GatewaySettings(options.ModelDir, Model.Id, nodeToken, specs),
+            Overrides = GatewaySettings(options.ModelDir, Model.Id, nodeToken, specs, options.Reuse),
             LogLevel = Microsoft.Extensions.Logging.LogLevel.Warning,
             Tracing = TracingOptions.FromEnvironment(TraceTimeline.GatewayService) with { SpanSink = timeline is null ? null : timeline.Add },
         });
@@ -164,8 +166,12 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     public static IReadOnlyList<string> PrefillAddresses(IReadOnlyList<NodeSpec> specs) =>
         [.. specs.Where(s => s.Role == NodeRole.Prefill).Select(s => s.Address)];
 
-    /// <summary>The gateway's configuration for the started nodes: both pools, health checks every second over h2c.</summary>
-    public static Dictionary<string, string?> GatewaySettings(string modelDirectory, string modelId, string nodeToken, IReadOnlyList<NodeSpec> specs)
+    /// <summary>
+    /// The gateway's configuration for the started nodes: both pools, health checks every second over h2c, and the
+    /// KV-aware policies (prefix affinity for prefill, conversation affinity for decode) unless reuse is off.
+    /// </summary>
+    public static Dictionary<string, string?> GatewaySettings(string modelDirectory, string modelId, string nodeToken, IReadOnlyList<NodeSpec> specs,
+        bool reuse = true)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -176,7 +182,8 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
         foreach (var role in new[] { NodeRole.Prefill, NodeRole.Decode })
         {
             string prefix = $"ReverseProxy:Clusters:{role.ToString().ToLowerInvariant()}";
-            settings[$"{prefix}:LoadBalancingPolicy"] = PdServe.Gateway.Routing.LeastReportedLoadPolicy.PolicyName;
+            settings[$"{prefix}:LoadBalancingPolicy"] = !reuse ? LeastReportedLoadPolicy.PolicyName
+                : role == NodeRole.Prefill ? PrefixAffinityPolicy.PolicyName : ConversationAffinityPolicy.PolicyName;
             settings[$"{prefix}:HealthCheck:AvailableDestinationsPolicy"] = "HealthyAndUnknown";
             settings[$"{prefix}:HealthCheck:Active:Enabled"] = "true";
             settings[$"{prefix}:HealthCheck:Active:Interval"] = "00:00:01";
@@ -203,7 +210,7 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     {
         lock (nodes)
         {
-            var node = NodeProcess.Start(spec, options.ModelDir, options.PlanFile, nodeToken, PrefillAddresses(specs!), log, timeline);
+            var node = NodeProcess.Start(spec, options.ModelDir, options.PlanFile, nodeToken, PrefillAddresses(specs!), log, timeline, options.Reuse);
             if (replacing is null) nodes.Add(node);
             else nodes[nodes.IndexOf(replacing)] = node;
             startedPids.Add(node.Pid);

@@ -16,4 +16,6 @@ public sealed record LocalClusterOptions
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Print each request's spans across the gateway and the nodes as a timeline (<see cref="TraceTimeline"/>).</summary>
     public bool Trace { get; init; }
+    /// <summary>Prefix reuse (prefix cache, parked conversations, KV-aware routing); off for a cold baseline.</summary>
+    public bool Reuse { get; init; } = true;
 }

@@ -33,8 +33,9 @@ public sealed class NodeProcess : IDisposable
 
     /// <param name="prefillNodes">Addresses of the prefill nodes a decode node may pull KV from (ignored for prefill nodes).</param>
     /// <param name="trace">When set, the node prints its spans as lines (<see cref="PdServe.Telemetry.TracingOptions.SpanLinesVariable"/>) and this takes them.</param>
+    /// <param name="reuse">False turns prefix reuse off: no prefix cache on prefill nodes, no parked conversations on decode nodes.</param>
     public static NodeProcess Start(NodeSpec spec, string modelDirectory, string? planFile, string? nodeToken, IReadOnlyList<string> prefillNodes,
-        TextWriter log, TraceTimeline? trace = null)
+        TextWriter log, TraceTimeline? trace = null, bool reuse = true)
     {
         var arguments = new List<string>
         {
@@ -43,6 +44,7 @@ public sealed class NodeProcess : IDisposable
         };
         if (planFile is not null) arguments.AddRange(["--plan", planFile]);
         if (spec.Role == NodeRole.Decode && prefillNodes.Count > 0) arguments.AddRange(["--prefill-nodes", string.Join(',', prefillNodes)]);
+        if (!reuse) arguments.AddRange(spec.Role == NodeRole.Prefill ? ["--prefix-cache-mb", "0"] : ["--conversation-cache", "off"]);
         var info = spec.NetworkNamespace is null ? PdServeExecutable.StartInfo(arguments) : InNamespace(spec.NetworkNamespace, PdServeExecutable.StartInfo(arguments));
         // Without a token the node must not inherit one from this process's environment.
         if (nodeToken is null) info.Environment.Remove(PdServe.Contracts.NodeToken.EnvironmentVariable);

@@ -29,11 +29,13 @@ public static class DecodeCommand
                           + "without it, only unified mode (the node prefills itself)",
             HelpName = "LIST",
         }.Require(list => ParsePrefillNodes(list) is not null, "a comma-separated list of http://host:port addresses");
+        var conversationCache = OnOffOption.Create("--conversation-cache", true,
+            "Park each finished request's prompt KV (within the KV budget, evicted first) so the conversation's next turn pulls only its new tokens' KV");
         var kernel = DecodeKernelOptions.Kernel();
         var fastWeights = DecodeKernelOptions.Weights();
         var command = new Command("decode", "Run a decode node: pulls KV from prefill nodes (or prefills locally) and streams tokens");
         node.AddTo(command);
-        foreach (Option option in new Option[] { kvBudget, transferTimeout, maxBatch, maxContext, prefillNodes, kernel, fastWeights }) command.Options.Add(option);
+        foreach (Option option in new Option[] { kvBudget, transferTimeout, maxBatch, maxContext, prefillNodes, conversationCache, kernel, fastWeights }) command.Options.Add(option);
         command.SetAction(parseResult =>
         {
             var decodeKernel = DecodeKernelOptions.ParseKernel(parseResult.GetValue(kernel)!);
@@ -50,6 +52,7 @@ public static class DecodeCommand
                 MaxBatchSize = parseResult.GetValue(maxBatch),
                 MaxContextTokens = parseResult.GetValue(maxContext),
                 TrustedPrefillNodes = parseResult.GetValue(prefillNodes) is { } list ? ParsePrefillNodes(list)! : [],
+                ConversationCache = OnOffOption.Parse(parseResult.GetValue(conversationCache)!),
             };
             return NodeRunner.Run("decode", () => DecodeNodeHost.StartAsync(options), context);
         });

@@ -36,9 +36,12 @@ public static class UpCommand
             Description = "Print each request's spans across the gateway and the nodes as a timeline (OTLP export is OTEL_EXPORTER_OTLP_ENDPOINT's)",
         };
 
+        var reuse = OnOffOption.Create("--reuse", true,
+            "Prefix reuse: the prefill nodes' prefix cache, the decode nodes' parked conversations and KV-aware routing (off: every request cold)");
+
         var command = new Command("up", "Start a local cluster: prefill and decode nodes and the OpenAI-compatible gateway")
         {
-            model, plan, prefill, decode, port, startupTimeout, linkMbit, trace,
+            model, plan, prefill, decode, port, startupTimeout, linkMbit, trace, reuse,
         };
         command.Validators.Add(result =>
         {
@@ -60,6 +63,7 @@ public static class UpCommand
                 StartupTimeout = TimeSpan.FromSeconds(parseResult.GetValue(startupTimeout)),
                 LinkMbit = parseResult.GetValue(linkMbit) is > 0 and int megabits ? megabits : null,
                 Trace = parseResult.GetValue(trace),
+                Reuse = OnOffOption.Parse(parseResult.GetValue(reuse)!),
             }, context, cancellationToken);
         });
         return command;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using PdServe.Contracts;
+using PdServe.Decode.Conversations;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer;
 using PdServe.KvTransfer.Connector;
@@ -40,8 +41,13 @@ public sealed class PrefillClient : IDisposable
         channels = new PrefillChannels(MaxChannels, settings.TransferTimeout, CreateChannel);
     }
 
-    /// <summary>The KV of <paramref name="request"/>'s prompt and the first token of each of its <paramref name="samples"/>, drawn with <paramref name="sampling"/>.</summary>
-    public async Task<PulledPrompt> PullAsync(GenerateRequest request, SamplingParams sampling, int samples, CancellationToken cancellation)
+    /// <summary>
+    /// The KV of <paramref name="request"/>'s prompt and the first token of each of its <paramref name="samples"/>, drawn
+    /// with <paramref name="sampling"/>. With <paramref name="reuse"/>, only the positions after the parked conversation's
+    /// tokens are asked for, and the prompt returned is merged with the parked ones.
+    /// </summary>
+    public async Task<PulledPrompt> PullAsync(GenerateRequest request, SamplingParams sampling, int samples, ConversationReuse? reuse,
+        CancellationToken cancellation)
     {
         string address = request.PrefillAddress;
         long started = Stopwatch.GetTimestamp();
@@ -50,12 +56,12 @@ public sealed class PrefillClient : IDisposable
             .SetTag(SpanAttributes.PromptTokens, request.PromptTokenIds.Count);
         try
         {
-            PulledPrompt pulled = await Pull(address, request, sampling, samples, started, cancellation);
-            metrics.CountTransfer(pulled.Trailer.BytesFull, pulled.Trailer.BytesSent);
+            PulledPrompt pulled = await Pull(address, request, sampling, samples, reuse, started, cancellation);
+            metrics.CountTransfer(pulled.Trailer.BytesFull, pulled.Trailer.BytesSent, pulled.Trailer.BytesReused);
             metrics.TransferSeconds.Observe(pulled.TransferSeconds);
             span?.SetTag(SpanAttributes.KvBytesFull, pulled.Trailer.BytesFull)
                 .SetTag(SpanAttributes.KvBytesPrunedFloat32, pulled.Trailer.BytesPrunedFloat32)
-                .SetTag(SpanAttributes.KvBytesSent, pulled.Trailer.BytesSent);
+                .SetTag(SpanAttributes.KvBytesSent, pulled.Trailer.BytesSent).SetTag(SpanAttributes.KvBytesReused, pulled.Trailer.BytesReused);
             return pulled;
         }
         catch (RpcException error) when (!cancellation.IsCancellationRequested)
@@ -74,8 +80,8 @@ public sealed class PrefillClient : IDisposable
         }
     }
 
-    private async Task<PulledPrompt> Pull(string address, GenerateRequest request, SamplingParams sampling, int samples, long started,
-        CancellationToken cancellation)
+    private async Task<PulledPrompt> Pull(string address, GenerateRequest request, SamplingParams sampling, int samples,
+        ConversationReuse? reuse, long started, CancellationToken cancellation)
     {
         var client = new PrefillService.PrefillServiceClient(channels.For(new Uri(address)));
         IReadOnlyList<int> layers = model.Loaded.Model.Plan.RunBlocks;
@@ -87,6 +93,7 @@ public sealed class PrefillClient : IDisposable
             ModelFingerprint = model.ModelFingerprint,
             PlanFingerprint = model.PlanFingerprint,
             MaxChunkBytes = settings.ChunkBytes,
+            ReusedPrefixTokens = reuse?.ReusedPrefixTokens ?? 0,
         };
         prefillRequest.PromptTokenIds.AddRange(request.PromptTokenIds);
         prefillRequest.Layers.AddRange(layers);
@@ -100,7 +107,7 @@ public sealed class PrefillClient : IDisposable
         var config = model.Loaded.Model.Config;
         KvReceiver receiver = connector.StartReceiving(header, new ExpectedKv(model.ModelFingerprint, model.PlanFingerprint,
             config.NumKvHeads, config.HeadDim, layers, request.PromptTokenIds.Count, samples, config.VocabSize,
-            MessageLimits.ChunkBytes(settings.ChunkBytes)));
+            MessageLimits.ChunkBytes(settings.ChunkBytes), reuse?.ReusedPrefixTokens ?? 0));
         while (await stream.MoveNext(cancellation))
         {
             PrefillEvent item = stream.Current;
@@ -116,7 +123,7 @@ public sealed class PrefillClient : IDisposable
             // Read on to the status: the prefill node's call ends as it succeeded, not cut off by this one's disposal.
             if (await stream.MoveNext(cancellation))
                 throw new KvTransferException(KvTransferFailure.Protocol, "an event arrived after the trailer");
-            return new PulledPrompt(KvReceiveAdapter.ToPrompt(received, promptScores), trailer, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return new PulledPrompt(KvReceiveAdapter.ToPrompt(received, promptScores, reuse), trailer, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         throw new RpcException(new Status(StatusCode.Unavailable, "the stream ended before the KV trailer"));
     }

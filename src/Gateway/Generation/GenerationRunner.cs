@@ -23,6 +23,7 @@ public sealed class GenerationRunner(
     NodeFailureReporter failures,
     GatewayMetrics metrics,
     ServedModel model,
+    ConversationDirectory conversations,
     ILogger<GenerationRunner> logger)
 {
     public async Task<GenerationUsage> RunAsync(string requestId, GenerationParameters parameters, HttpContext context,
@@ -63,10 +64,10 @@ public sealed class GenerationRunner(
             .Select((prompt, index) => CancelOthersOnFailure(
                 RunPromptAsync(requestId, $"{requestId}-{index}", index, prompt, parameters, context, Deliver, OnFirstToken, cancellation.Token), cancellation))
             .ToList();
-        int[] completionTokens;
+        (int CompletionTokens, KvUsage Kv)[] results;
         try
         {
-            completionTokens = await Task.WhenAll(calls);
+            results = await Task.WhenAll(calls);
         }
         catch
         {
@@ -77,13 +78,16 @@ public sealed class GenerationRunner(
             throw;
         }
 
-        var usage = new GenerationUsage(parameters.Prompts.Sum(p => p.Count), completionTokens.Sum());
+        var usage = new GenerationUsage(parameters.Prompts.Sum(p => p.Count), results.Sum(r => r.CompletionTokens))
+        {
+            Kv = results.Aggregate(KvUsage.None, (sum, r) => sum + r.Kv),
+        };
         metrics.PromptTokens.Inc(usage.PromptTokens);
         metrics.GenerationTokens.Inc(usage.CompletionTokens);
         return usage;
     }
 
-    private static async Task<int> CancelOthersOnFailure(Task<int> call, CancellationTokenSource cancellation)
+    private static async Task<T> CancelOthersOnFailure<T>(Task<T> call, CancellationTokenSource cancellation)
     {
         try
         {
@@ -96,10 +100,11 @@ public sealed class GenerationRunner(
         }
     }
 
-    private async Task<int> RunPromptAsync(string requestId, string callId, int promptIndex, IReadOnlyList<int> prompt,
+    private async Task<(int CompletionTokens, KvUsage Kv)> RunPromptAsync(string requestId, string callId, int promptIndex, IReadOnlyList<int> prompt,
         GenerationParameters parameters, HttpContext context, Func<ChoiceDelta, ValueTask> deliver, Action onFirstToken,
         CancellationToken cancellationToken)
     {
+        var route = new PromptRoute(prompt);
         var avoidDecode = new List<DestinationState>();
         var avoidPrefill = new List<DestinationState>();
         GenerationException? failedAttempt = null;
@@ -123,11 +128,11 @@ public sealed class GenerationRunner(
 
             NodeChoice decode;
             NodeChoice? prefill;
-            using (Activity? route = Spans.Gateway.StartActivity("route"))
+            using (Activity? routeSpan = Spans.Gateway.StartActivity("route"))
             {
-                decode = Pick(NodePools.Decode, context, avoidDecode, failedAttempt);
-                prefill = nodes.HasNodes(NodePools.Prefill) ? Pick(NodePools.Prefill, context, avoidPrefill, failedAttempt) : null;
-                route?.SetTag(SpanAttributes.DecodeNode, decode.Address).SetTag(SpanAttributes.PrefillNode, prefill?.Address);
+                decode = Pick(NodePools.Decode, context, avoidDecode, route, failedAttempt);
+                prefill = nodes.HasNodes(NodePools.Prefill) ? Pick(NodePools.Prefill, context, avoidPrefill, route, failedAttempt) : null;
+                routeSpan?.SetTag(SpanAttributes.DecodeNode, decode.Address).SetTag(SpanAttributes.PrefillNode, prefill?.Address);
             }
             using NodeChoice heldDecode = decode;
             using NodeChoice? heldPrefill = prefill;
@@ -138,13 +143,16 @@ public sealed class GenerationRunner(
             try
             {
                 var request = BuildRequest(callId, prompt, parameters, parameters.MaxTokens[promptIndex], prefill);
-                await CallAsync(decode, request, prompt, samples, Emit, onFirstToken, cancellationToken);
+                RequestSummary? summary = await CallAsync(decode, request, prompt, samples, Emit, onFirstToken, cancellationToken);
                 if (buffered is not null)
                 {
                     foreach (var delta in buffered) await deliver(delta);
                 }
                 call?.SetTag(SpanAttributes.CompletionTokens, samples.Sum(s => s.TokenCount));
-                return samples.Sum(s => s.TokenCount);
+                if (summary is { ParkedPromptTokens: > 0 }) conversations.Record(route.PrefixHashes, decode.Address);
+                KvUsage kv = summary is null ? KvUsage.None : new KvUsage(summary.KvBytesFull, summary.KvBytesSent, summary.KvBytesReused,
+                    summary.ReusedPromptTokens, summary.CachedPromptTokens);
+                return (samples.Sum(s => s.TokenCount), kv);
             }
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -171,11 +179,12 @@ public sealed class GenerationRunner(
     /// A node of <paramref name="pool"/>; on a retry that finds the pool empty (the failed node just left it), the
     /// client is told what happened to its request rather than that the pool is empty.
     /// </summary>
-    private NodeChoice Pick(string pool, HttpContext context, IReadOnlyCollection<DestinationState> avoid, GenerationException? failedAttempt)
+    private NodeChoice Pick(string pool, HttpContext context, IReadOnlyCollection<DestinationState> avoid, PromptRoute route,
+        GenerationException? failedAttempt)
     {
         try
         {
-            return nodes.Pick(pool, context, avoid);
+            return nodes.Pick(pool, context, avoid, route);
         }
         catch (NoHealthyNodeException) when (failedAttempt is not null)
         {
@@ -214,9 +223,11 @@ public sealed class GenerationRunner(
         return request;
     }
 
-    private async Task CallAsync(NodeChoice decode, GenerateRequest request, IReadOnlyList<int> prompt, SampleAssembler[] samples,
+    /// <summary>Streams one call's tokens into the samples; returns the decode node's summary (null when the call ended early on stop strings).</summary>
+    private async Task<RequestSummary?> CallAsync(NodeChoice decode, GenerateRequest request, IReadOnlyList<int> prompt, SampleAssembler[] samples,
         Func<ChoiceDelta, ValueTask> emit, Action onFirstToken, CancellationToken cancellationToken)
     {
+        RequestSummary? summary = null;
         var lastTokenAt = new long[samples.Length];
         bool anyToken = false;
         int finishedByNode = 0;
@@ -268,16 +279,22 @@ public sealed class GenerationRunner(
                         await emit(last);
                     break;
                 case GenerateEvent.EventOneofCase.Summary:
-                    metrics.KvTransferBytes.WithLabels("full").Inc(item.Summary.KvBytesFull);
-                    metrics.KvTransferBytes.WithLabels("sent").Inc(item.Summary.KvBytesSent);
-                    Activity.Current?.SetTag(SpanAttributes.KvBytesFull, item.Summary.KvBytesFull).SetTag(SpanAttributes.KvBytesSent, item.Summary.KvBytesSent);
+                    summary = item.Summary;
+                    metrics.KvTransferBytes.WithLabels("full").Inc(summary.KvBytesFull);
+                    metrics.KvTransferBytes.WithLabels("sent").Inc(summary.KvBytesSent);
+                    metrics.KvTransferBytes.WithLabels("reused").Inc(summary.KvBytesReused);
+                    metrics.ReusedPromptTokens.Inc(summary.ReusedPromptTokens);
+                    metrics.CachedPromptTokens.Inc(summary.CachedPromptTokens);
+                    Activity.Current?.SetTag(SpanAttributes.KvBytesFull, summary.KvBytesFull).SetTag(SpanAttributes.KvBytesSent, summary.KvBytesSent)
+                        .SetTag(SpanAttributes.KvBytesReused, summary.KvBytesReused).SetTag(SpanAttributes.ReusedPromptTokens, summary.ReusedPromptTokens);
                     break;
             }
             // Every sample hit a stop string while the node still generates: end the call, which frees its KV at once.
-            if (finishedByNode < samples.Length && samples.All(s => s.Done)) return;
+            if (finishedByNode < samples.Length && samples.All(s => s.Done)) return null;
         }
         if (finishedByNode < samples.Length)
             throw new RpcException(new Status(StatusCode.Internal, "The decode node ended the stream before every sample finished"));
+        return summary;
     }
 
     private static int SampleIndex(int index, int count) =>

@@ -66,7 +66,11 @@ public static class GatewayApplication
             .AddDnsDestinationResolver(dns => dns.RefreshPeriod = (gatewaySection.Get<RoutingOptions>() ?? new RoutingOptions()).DnsRefreshPeriod);
         services.AddSingleton<NodeLoadStore>();
         services.AddHostedService<NodeLoadMonitor>();
-        services.AddSingleton<ILoadBalancingPolicy, LeastReportedLoadPolicy>();
+        services.AddSingleton<LeastReportedLoadPolicy>();
+        services.AddSingleton<ILoadBalancingPolicy>(provider => provider.GetRequiredService<LeastReportedLoadPolicy>());
+        services.AddSingleton(provider => new ConversationDirectory(provider.GetRequiredService<IOptionsMonitor<RoutingOptions>>().CurrentValue.ConversationDirectoryCapacity));
+        services.AddSingleton<ILoadBalancingPolicy, ConversationAffinityPolicy>();
+        services.AddSingleton<ILoadBalancingPolicy, PrefixAffinityPolicy>();
         services.AddSingleton<NodeSelector>();
         services.AddSingleton<IPoolCensus>(provider => provider.GetRequiredService<NodeSelector>());
         services.AddSingleton<NodeFailureReporter>();

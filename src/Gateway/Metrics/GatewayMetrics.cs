@@ -31,8 +31,13 @@ public sealed class GatewayMetrics
         Inflight = factory.CreateGauge("pdserve_gateway_inflight_requests", "Generation requests admitted and not yet finished");
         Retries = factory.CreateCounter("pdserve_gateway_retries_total", "Calls retried on other nodes after a failure before the first token");
         KvTransferBytes = factory.CreateCounter("pdserve_gateway_kv_transfer_bytes_total",
-            "KV bytes of prefill-to-decode transfers as reported by the decode nodes: full = unpruned size, sent = bytes sent",
+            "KV bytes of prefill-to-decode transfers as reported by the decode nodes: full = unpruned size, sent = bytes sent, " +
+            "reused = what a whole-prompt transfer would have sent beyond that, saved by a parked conversation",
             new CounterConfiguration { LabelNames = ["kind"] });
+        ReusedPromptTokens = factory.CreateCounter("pdserve_gateway_reused_prompt_tokens_total",
+            "Prompt tokens whose KV a decode node already held (a parked conversation), so it was not sent again");
+        CachedPromptTokens = factory.CreateCounter("pdserve_gateway_cached_prompt_tokens_total",
+            "Prompt tokens the prefill node took from its prefix cache instead of computing them");
         var healthy = factory.CreateGauge("pdserve_gateway_pool_healthy_nodes", "Available (healthy or unprobed) nodes per pool",
             new GaugeConfiguration { LabelNames = ["pool"] });
         var configured = factory.CreateGauge("pdserve_gateway_pool_nodes", "Configured nodes per pool",
@@ -57,4 +62,6 @@ public sealed class GatewayMetrics
     public Gauge Inflight { get; }
     public Counter Retries { get; }
     public Counter KvTransferBytes { get; }
+    public Counter ReusedPromptTokens { get; }
+    public Counter CachedPromptTokens { get; }
 }

@@ -39,7 +39,8 @@ public sealed class LeastReportedLoadPolicy(NodeLoadStore loads) : ILoadBalancin
         return best;
     }
 
-    private (int Outstanding, double KvUsage) Score(DestinationState destination)
+    /// <summary>The node's outstanding work (the larger of its report and the gateway's calls in flight) and KV fill.</summary>
+    internal (int Outstanding, double KvUsage) Score(DestinationState destination)
     {
         int local = destination.ConcurrentRequestCount;
         return loads.TryGet(destination.Model.Config.Address, out var load)

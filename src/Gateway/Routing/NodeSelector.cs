@@ -32,9 +32,10 @@ public sealed class NodeSelector : IPoolCensus
 
     /// <summary>
     /// Picks a node, avoiding <paramref name="avoid"/> (nodes that just failed this request) while others are
-    /// available. Throws <see cref="NoHealthyNodeException"/> when the pool has no available node.
+    /// available; a prompt-aware policy also sees <paramref name="route"/>. Throws <see cref="NoHealthyNodeException"/>
+    /// when the pool has no available node.
     /// </summary>
-    public NodeChoice Pick(string pool, HttpContext context, IReadOnlyCollection<DestinationState> avoid)
+    public NodeChoice Pick(string pool, HttpContext context, IReadOnlyCollection<DestinationState> avoid, PromptRoute? route = null)
     {
         if (!proxyState.TryGetCluster(pool, out var cluster))
             throw new NoHealthyNodeException(pool);
@@ -49,9 +50,12 @@ public sealed class NodeSelector : IPoolCensus
         string policyName = cluster.Model.Config.LoadBalancingPolicy ?? LoadBalancingPolicies.PowerOfTwoChoices;
         if (!policies.TryGetValue(policyName, out var policy))
             throw new InvalidOperationException($"Cluster '{pool}' names unknown load-balancing policy '{policyName}'");
-        DestinationState destination = available.Count == 1
+        DestinationState? picked = available.Count == 1
             ? available[0]
-            : policy.PickDestination(context, cluster, available) ?? throw new NoHealthyNodeException(pool);
+            : route is not null && policy is IPromptAwarePolicy promptAware
+                ? promptAware.PickDestination(context, cluster, available, route)
+                : policy.PickDestination(context, cluster, available);
+        DestinationState destination = picked ?? throw new NoHealthyNodeException(pool);
         return new NodeChoice(cluster, destination);
     }
 }

@@ -17,4 +17,19 @@ public sealed class RoutingOptions
     /// traffic within this period. YARP's own default is 5 minutes.
     /// </summary>
     public TimeSpan DnsRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The affinity policies' bound: a node that holds a call's KV (or its prefix) is chosen only while its outstanding
+    /// work stays within this factor of the pool's mean (consistent hashing with bounded loads); beyond, least load.
+    /// </summary>
+    public double AffinityLoadFactor { get; set; } = 1.5;
+
+    /// <summary>
+    /// Tokens of a prompt's first block, whose hash places the prompt on a prefill node (PdServePrefixAffinity); the
+    /// prefill nodes' --prefix-block-tokens. Shorter prompts are balanced by load alone.
+    /// </summary>
+    public int PrefixBlockTokens { get; set; } = 128;
+
+    /// <summary>Parked prompts the gateway remembers the decode node of (PdServeConversationAffinity).</summary>
+    public int ConversationDirectoryCapacity { get; set; } = 65536;
 }

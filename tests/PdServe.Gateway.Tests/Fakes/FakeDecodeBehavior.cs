@@ -13,4 +13,6 @@ public sealed record FakeDecodeBehavior
     public TimeSpan TokenDelay { get; init; }
     /// <summary>Stream tokens without the prompt logprobs a request asked for (a node breaking the contract).</summary>
     public bool OmitPromptLogprobs { get; init; }
+    /// <summary>Report every finished prompt as parked (a decode node with the conversation cache on).</summary>
+    public bool ParksPrompts { get; init; }
 }

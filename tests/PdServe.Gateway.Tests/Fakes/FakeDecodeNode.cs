@@ -173,6 +173,11 @@ public sealed class FakeDecodeNode : IAsyncDisposable
                     CompletionTokens = counts.Sum(),
                     KvBytesFull = 1000L * request.PromptTokenIds.Count,
                     KvBytesSent = string.IsNullOrEmpty(request.PrefillAddress) ? 0 : 200L * request.PromptTokenIds.Count,
+                    // Reuse figures that tests can recompute from the prompt alone.
+                    KvBytesReused = string.IsNullOrEmpty(request.PrefillAddress) ? 0 : 30L * request.PromptTokenIds.Count,
+                    ReusedPromptTokens = string.IsNullOrEmpty(request.PrefillAddress) ? 0 : request.PromptTokenIds.Count / 2,
+                    CachedPromptTokens = string.IsNullOrEmpty(request.PrefillAddress) ? 0 : request.PromptTokenIds.Count / 4,
+                    ParkedPromptTokens = behavior.ParksPrompts ? request.PromptTokenIds.Count : 0,
                 },
             }, cancellationToken);
         }

@@ -18,6 +18,8 @@ public sealed class FakePrefillNode : IAsyncDisposable
 
     public string Address { get; private set; } = "";
     public bool Healthy { get; set; } = true;
+    /// <summary>What <c>/load</c> reports as running requests (the prefix-affinity policy's load bound reads it).</summary>
+    public int ReportedRunning { get; set; }
 
     public static async Task<FakePrefillNode> StartAsync()
     {
@@ -27,7 +29,7 @@ public sealed class FakePrefillNode : IAsyncDisposable
         var app = builder.Build();
         var node = new FakePrefillNode(app);
         app.MapGet("/healthz", () => node.Healthy ? Results.Ok("ok") : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
-        app.MapGet("/load", () => Results.Json(new { running = 0, waiting = 0, kv_usage = 0.0 }));
+        app.MapGet("/load", () => Results.Json(new { running = node.ReportedRunning, waiting = 0, kv_usage = 0.0 }));
         await app.StartAsync();
         node.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return node;
