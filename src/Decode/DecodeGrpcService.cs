@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;

@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using PdServe.Decode.Conversations;
 using PdServe.Decode.Transfer;
 using PdServe.Engine.Generation;

@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using PdServe.Engine.FastPath;
 using PdServe.Engine.Generation;
 using PdServe.NodeHosting;

@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using System.Text.Json;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;

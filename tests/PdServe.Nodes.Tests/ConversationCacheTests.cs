@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using PdServe.Decode;
 using PdServe.Decode.Conversations;
 using Prometheus;

@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using PdServe.Contracts;
 using PdServe.Decode;
 using PdServe.NodeHosting;

@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using System.Net;
 using System.Text.Json;
 using PdServe.Decode;

@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using Google.Protobuf;
 using Grpc.Core;
 using PdServe.KvTransfer;

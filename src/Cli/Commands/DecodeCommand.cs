@@ -1,3 +1,4 @@
+using PdServe.Decode.Admission;
 using System.CommandLine;
 using PdServe.Decode;
 using PdServe.Cli.Nodes;

@@ -1,3 +1,5 @@
+using PdServe.Decode.Admission;
+
 namespace PdServe.Decode.Conversations;
 
 /// <summary>

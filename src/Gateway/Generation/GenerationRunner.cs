@@ -64,7 +64,7 @@ public sealed class GenerationRunner(
             .Select((prompt, index) => CancelOthersOnFailure(
                 RunPromptAsync(requestId, $"{requestId}-{index}", index, prompt, parameters, context, Deliver, OnFirstToken, cancellation.Token), cancellation))
             .ToList();
-        (int CompletionTokens, KvUsage Kv)[] results;
+        (int CompletionTokens, TransferUsage Kv)[] results;
         try
         {
             results = await Task.WhenAll(calls);
@@ -80,7 +80,7 @@ public sealed class GenerationRunner(
 
         var usage = new GenerationUsage(parameters.Prompts.Sum(p => p.Count), results.Sum(r => r.CompletionTokens))
         {
-            Kv = results.Aggregate(KvUsage.None, (sum, r) => sum + r.Kv),
+            Kv = results.Aggregate(TransferUsage.None, (sum, r) => sum + r.Kv),
         };
         metrics.PromptTokens.Inc(usage.PromptTokens);
         metrics.GenerationTokens.Inc(usage.CompletionTokens);
@@ -100,7 +100,7 @@ public sealed class GenerationRunner(
         }
     }
 
-    private async Task<(int CompletionTokens, KvUsage Kv)> RunPromptAsync(string requestId, string callId, int promptIndex, IReadOnlyList<int> prompt,
+    private async Task<(int CompletionTokens, TransferUsage Kv)> RunPromptAsync(string requestId, string callId, int promptIndex, IReadOnlyList<int> prompt,
         GenerationParameters parameters, HttpContext context, Func<ChoiceDelta, ValueTask> deliver, Action onFirstToken,
         CancellationToken cancellationToken)
     {
@@ -150,7 +150,7 @@ public sealed class GenerationRunner(
                 }
                 call?.SetTag(SpanAttributes.CompletionTokens, samples.Sum(s => s.TokenCount));
                 if (summary is { ParkedPromptTokens: > 0 }) conversations.Record(route.PrefixHashes, decode.Address);
-                KvUsage kv = summary is null ? KvUsage.None : new KvUsage(summary.KvBytesFull, summary.KvBytesSent, summary.KvBytesReused,
+                TransferUsage kv = summary is null ? TransferUsage.None : new TransferUsage(summary.KvBytesFull, summary.KvBytesSent, summary.KvBytesReused,
                     summary.ReusedPromptTokens, summary.CachedPromptTokens);
                 return (samples.Sum(s => s.TokenCount), kv);
             }

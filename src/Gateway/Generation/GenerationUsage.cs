@@ -8,14 +8,5 @@ namespace PdServe.Gateway.Generation;
 public sealed record GenerationUsage(int PromptTokens, int CompletionTokens)
 {
     public int TotalTokens => PromptTokens + CompletionTokens;
-    public KvUsage Kv { get; init; } = KvUsage.None;
-}
-
-/// <summary>One call's (or a request's, summed) KV accounting from the decode node's summary.</summary>
-public sealed record KvUsage(long BytesFull, long BytesSent, long BytesReused, int ReusedPromptTokens, int CachedPromptTokens)
-{
-    public static KvUsage None { get; } = new(0, 0, 0, 0, 0);
-
-    public static KvUsage operator +(KvUsage a, KvUsage b) => new(a.BytesFull + b.BytesFull, a.BytesSent + b.BytesSent,
-        a.BytesReused + b.BytesReused, a.ReusedPromptTokens + b.ReusedPromptTokens, a.CachedPromptTokens + b.CachedPromptTokens);
+    public TransferUsage Kv { get; init; } = TransferUsage.None;
 }

@@ -1,8 +1,8 @@
-namespace PdServe.Decode;
+namespace PdServe.Decode.Admission;
 
 /// <summary>
 /// The decode node's admission control: KV bytes reserved by admitted requests, and bytes of parked conversations
-/// (<see cref="Conversations.ConversationCache"/>), against one fixed budget. Parked KV is only a guess that a
+/// (the conversation cache), against one fixed budget. Parked KV is only a guess that a
 /// conversation comes back, so it always yields: a reservation that does not fit evicts parked conversations, oldest
 /// first, before it is refused, and parking never evicts what a running request reserved.
 /// </summary>
