@@ -65,7 +65,10 @@ public sealed class FaultIsolationTests : IDisposable
         Assert.Equal(200, okStatus);
         Assert.Equal(4, ok.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         await AssertAvailable(chain);
-        Assert.Equal(new LoadReport(0, 0, 0), Decode(chain).Load);
+        // Nothing runs or waits; the good request's prompt is parked for a next turn, and only that.
+        DecodeNode decodeNode = Decode(chain);
+        Assert.Equal(new LoadReport(0, 0, 0, decodeNode.Budget.ParkedBytes), decodeNode.Load);
+        Assert.Equal(0, decodeNode.Budget.ReservedBytes);
     }
 
     [Fact]
@@ -105,7 +108,10 @@ public sealed class FaultIsolationTests : IDisposable
         await chain.Prefill[0].StopAsync(new CancellationToken(canceled: true));
         var error = await Assert.ThrowsAsync<RpcException>(() => direct);
         Faults.AssertFault(error, StatusCode.Unavailable, FaultSide.Peer);
-        Assert.Equal(new LoadReport(0, 0, 0), Decode(chain).Load);
+        // Nothing runs or waits; the good request's prompt is parked for a next turn, and only that.
+        DecodeNode decodeNode = Decode(chain);
+        Assert.Equal(new LoadReport(0, 0, 0, decodeNode.Budget.ParkedBytes), decodeNode.Load);
+        Assert.Equal(0, decodeNode.Budget.ReservedBytes);
 
         // Gateway level: the dead prefill node leaves its pool; requests succeed on the other one.
         for (int i = 0; i < 3; i++)

@@ -41,7 +41,9 @@ public sealed class NodeCommandTests : IDisposable
         prefill.Kill();
         var failed = await Assert.ThrowsAsync<RpcException>(() => client.GenerateAsync(DecodeTestClient.Greedy(prompt, 8, prefillAddress)));
         Faults.AssertFault(failed, StatusCode.Unavailable, Contracts.FaultSide.Peer);
-        Assert.Equal("{\"running\":0,\"waiting\":0,\"kv_usage\":0}", await http.GetStringAsync($"http://127.0.0.1:{httpPort}/load"));
+        // The first request's prompt stays parked: 4 blocks × 256 bytes per position.
+        Assert.Equal($"{{\"running\":0,\"waiting\":0,\"kv_usage\":0,\"parked_bytes\":{4 * 256 * prompt.Length}}}",
+            await http.GetStringAsync($"http://127.0.0.1:{httpPort}/load"));
         Assert.Equal(8, (await client.GenerateAsync(DecodeTestClient.Greedy(prompt, 8))).Tokens().Length);
 
         Assert.Equal(0, await decode.TerminateAsync(TimeSpan.FromSeconds(15)));

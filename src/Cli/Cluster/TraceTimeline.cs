@@ -14,8 +14,12 @@ namespace PdServe.Cli.Cluster;
 public sealed class TraceTimeline(TextWriter output)
 {
     public const string GatewayService = "pdserve-gateway";
-    /// <summary>Node spans of a request end before the gateway's, but their lines cross a pipe: wait a little for them.</summary>
-    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
+    /// <summary>
+    /// Node spans of a request end about when the gateway's does, but their lines cross a pipe: a trace is printed once
+    /// it is whole (<see cref="IsWhole"/>), or after this long at most (a call that never reached its node).
+    /// </summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     /// <summary>Spans of traces that never end at this gateway (a node called directly) are dropped after this.</summary>
     private static readonly TimeSpan Forget = TimeSpan.FromMinutes(2);
 
@@ -44,7 +48,9 @@ public sealed class TraceTimeline(TextWriter output)
 
     private async Task PrintLaterAsync(string traceId)
     {
-        await Task.Delay(Settle);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < MaxWait && traces.TryGetValue(traceId, out var pending) && !IsWhole(pending.ToList()))
+            await Task.Delay(Poll);
         if (!traces.TryRemove(traceId, out var spans)) return;
         firstSeen.TryRemove(traceId, out _);
         List<SpanLine> all = spans.ToList();
@@ -55,6 +61,20 @@ public sealed class TraceTimeline(TextWriter output)
             output.Flush();
         }
         Completed?.Invoke(all);
+    }
+
+    /// <summary>
+    /// Whether every span's parent has arrived (but the gateway server span's, the client's) and every outgoing call
+    /// (a client span) has the server span of the node it called: then no process's lines are still on their way.
+    /// </summary>
+    private static bool IsWhole(IReadOnlyList<SpanLine> spans)
+    {
+        var ids = spans.Select(s => s.SpanId).ToHashSet();
+        var parents = spans.Where(s => s.ParentSpanId is not null).Select(s => s.ParentSpanId!).ToHashSet();
+        bool parentsPresent = spans.All(s => s.ParentSpanId is null || ids.Contains(s.ParentSpanId)
+                                             || (s.Service == GatewayService && s.Kind == "server"));
+        bool callsAnswered = spans.Where(s => s.Kind == "client").All(s => parents.Contains(s.SpanId));
+        return parentsPresent && callsAnswered;
     }
 
     private void ForgetStale()
