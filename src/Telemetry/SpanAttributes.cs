@@ -14,6 +14,8 @@ public static class SpanAttributes
     public const string KvBytesPrunedFloat32 = "pdserve.kv.bytes_pruned_float32";
     public const string KvBytesSent = "pdserve.kv.bytes_sent";
     public const string QueueSeconds = "pdserve.queue_seconds";
+    /// <summary>Leading prompt tokens whose KV came from the prefill node's prefix cache.</summary>
+    public const string CachedPromptTokens = "pdserve.cached_prompt_tokens";
     public const string Layer = "pdserve.layer";
 
     /// <summary>Event: one block of the prompt finished (its KV is on its way when the layer is sent).</summary>
