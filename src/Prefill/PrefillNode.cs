@@ -40,7 +40,7 @@ public sealed class PrefillNode(PrefillNodeOptions options, IPrefillStreamFilter
         {
             // The KV of the same tokens differs between weights, plans (skipped blocks, healed weights) and prefill dtypes.
             string fingerprint = $"{loaded.ModelFingerprint}/{loaded.PlanFingerprint}/{loaded.Loaded.Model.PrefillDtype}";
-            PrefixBlockCache cache = PrefixBlockCache.For(loaded.Loaded.Model, fingerprint, Options.PrefixCacheBytes, Options.PrefixBlockTokens);
+            PrefixBlockCache cache = loaded.Loaded.Model.CreatePrefixCache(fingerprint, Options.PrefixCacheBytes, Options.PrefixBlockTokens);
             Metrics.Registry.AddBeforeCollectCallback(() => Metrics.PublishPrefixCache(cache.Statistics));
             PrefixCache = cache;
         }

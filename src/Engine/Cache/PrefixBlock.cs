@@ -1,5 +1,3 @@
-using PdServe.Engine.Model;
-
 namespace PdServe.Engine.Cache;
 
 /// <summary>
@@ -9,7 +7,7 @@ namespace PdServe.Engine.Cache;
 /// </summary>
 internal sealed class PrefixBlock : IDisposable
 {
-    public PrefixBlock(PrefixBlockKey key, PrefixBlockKey parent, int[] tokens, IReadOnlyDictionary<int, BlockKv> kv)
+    public PrefixBlock(PrefixBlockKey key, PrefixBlockKey parent, int[] tokens, IReadOnlyDictionary<int, KvSegment> kv)
     {
         Key = key;
         Parent = parent;
@@ -22,7 +20,7 @@ internal sealed class PrefixBlock : IDisposable
     public PrefixBlockKey Key { get; }
     public PrefixBlockKey Parent { get; }
     public int[] Tokens { get; }
-    public IReadOnlyDictionary<int, BlockKv> Kv { get; }
+    public IReadOnlyDictionary<int, KvSegment> Kv { get; }
 
     /// <summary>The tensors' bytes, exactly: what the cache's budget counts.</summary>
     public long Bytes { get; }
@@ -38,7 +36,7 @@ internal sealed class PrefixBlock : IDisposable
 
     public void Dispose()
     {
-        foreach (BlockKv entry in Kv.Values)
+        foreach (KvSegment entry in Kv.Values)
         {
             entry.Keys.Dispose();
             entry.Values.Dispose();

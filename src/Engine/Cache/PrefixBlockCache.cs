@@ -1,5 +1,3 @@
-using PdServe.Engine.Model;
-
 namespace PdServe.Engine.Cache;
 
 /// <summary>
@@ -31,11 +29,11 @@ public sealed class PrefixBlockCache : IDisposable
     /// <param name="fingerprint">What the KV depends on besides the tokens: weights, plan (skipped blocks), prefill dtype.</param>
     /// <param name="runBlocks">The decoder blocks whose KV a prefill produces.</param>
     /// <param name="budgetBytes">KV bytes the cache may hold; less than one block's (0, say) turns it off.</param>
+    /// <param name="blockTokens">Tokens per block; a model's prefill needs a multiple of its query chunk (see <c>CausalLm.CreatePrefixCache</c>).</param>
     public PrefixBlockCache(string fingerprint, IReadOnlyList<int> runBlocks, int kvHeads, int headDim, long budgetBytes,
         int blockTokens = DefaultBlockTokens)
     {
-        if (blockTokens <= 0 || blockTokens % CausalChunkedMask.ChunkLength != 0)
-            throw new ArgumentException($"a prefix block holds a positive multiple of {CausalChunkedMask.ChunkLength} tokens, got {blockTokens}", nameof(blockTokens));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(budgetBytes);
         RunBlocks = runBlocks.ToArray();
         BlockTokens = blockTokens;
@@ -44,10 +42,6 @@ public sealed class PrefixBlockCache : IDisposable
         // The block size is part of the chain's identity: the same tokens cut differently are other blocks.
         root = PrefixBlockKey.Root($"{fingerprint}\nblock_tokens={blockTokens}");
     }
-
-    /// <summary>A cache for <paramref name="model"/>'s run blocks and attention shape.</summary>
-    public static PrefixBlockCache For(CausalLm model, string fingerprint, long budgetBytes, int blockTokens = DefaultBlockTokens) =>
-        new(fingerprint, model.Plan.RunBlocks, model.Config.NumKvHeads, model.Config.HeadDim, budgetBytes, blockTokens);
 
     public IReadOnlyList<int> RunBlocks { get; }
     public int BlockTokens { get; }

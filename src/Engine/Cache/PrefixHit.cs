@@ -1,5 +1,3 @@
-using PdServe.Engine.Model;
-
 namespace PdServe.Engine.Cache;
 
 /// <summary>
@@ -28,12 +26,12 @@ public sealed class PrefixHit : IDisposable
     public int Blocks => blocks.Count;
 
     /// <summary>Decoder block <paramref name="block"/>'s keys and values of the hit's positions, one segment per cached block, in order.</summary>
-    public IReadOnlyList<BlockKv> Segments(int block)
+    public IReadOnlyList<KvSegment> Segments(int block)
     {
-        var segments = new BlockKv[blocks.Count];
+        var segments = new KvSegment[blocks.Count];
         for (int i = 0; i < blocks.Count; i++)
         {
-            if (!blocks[i].Kv.TryGetValue(block, out BlockKv? kv))
+            if (!blocks[i].Kv.TryGetValue(block, out KvSegment? kv))
                 throw new ArgumentException($"the cached prefix has no KV for block {block}", nameof(block));
             segments[i] = kv;
         }

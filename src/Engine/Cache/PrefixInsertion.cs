@@ -1,4 +1,3 @@
-using PdServe.Engine.Model;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Cache;
@@ -6,14 +5,14 @@ namespace PdServe.Engine.Cache;
 /// <summary>
 /// The prompt's full blocks a <see cref="PrefixBlockCache"/> does not hold yet, collected while the prompt is
 /// prefilled: <see cref="Capture"/> copies each decoder block's rows of those positions as the block finishes (from the
-/// same tensors <see cref="CausalLm.Prefill"/> hands its <c>onBlockKv</c>), <see cref="Commit"/> hands them to the cache.
+/// same tensors <see cref="CausalLm.Prefill"/> hands its <c>onKvSegment</c>), <see cref="Commit"/> hands them to the cache.
 /// Disposing frees whatever was captured and not committed (a prefill that failed or was cancelled).
 /// </summary>
 public sealed class PrefixInsertion : IDisposable
 {
     private readonly PrefixBlockCache cache;
     private readonly IReadOnlyList<int> runBlocks;
-    private readonly Dictionary<int, BlockKv>[] captured;
+    private readonly Dictionary<int, KvSegment>[] captured;
     private bool committed;
 
     internal PrefixInsertion(PrefixBlockCache cache, int[] tokens, PrefixBlockKey[] keys, int firstBlock, IReadOnlyList<int> runBlocks)
@@ -23,7 +22,7 @@ public sealed class PrefixInsertion : IDisposable
         Tokens = tokens;
         Keys = keys;
         FirstBlock = firstBlock;
-        captured = Enumerable.Range(0, keys.Length - firstBlock).Select(_ => new Dictionary<int, BlockKv>()).ToArray();
+        captured = Enumerable.Range(0, keys.Length - firstBlock).Select(_ => new Dictionary<int, KvSegment>()).ToArray();
     }
 
     /// <summary>The prompt's tokens.</summary>
@@ -55,12 +54,12 @@ public sealed class PrefixInsertion : IDisposable
             // A copy of exactly the block's rows: its storage is the block's own, so the byte count is exact.
             Tensor k = keys.narrow(1, start, length).unsqueeze(0).clone().DetachFromDisposeScope();
             Tensor v = values.narrow(1, start, length).unsqueeze(0).clone().DetachFromDisposeScope();
-            if (captured[i].Remove(block, out BlockKv? earlier))
+            if (captured[i].Remove(block, out KvSegment? earlier))
             {
                 earlier.Keys.Dispose();
                 earlier.Values.Dispose();
             }
-            captured[i][block] = new BlockKv(k, v);
+            captured[i][block] = new KvSegment(k, v);
         }
     }
 
@@ -77,9 +76,9 @@ public sealed class PrefixInsertion : IDisposable
     }
 
     /// <summary>Takes the captured KV of block <paramref name="index"/> (counted from <see cref="FirstBlock"/>): the cache owns it from then on.</summary>
-    internal IReadOnlyDictionary<int, BlockKv> Take(int index)
+    internal IReadOnlyDictionary<int, KvSegment> Take(int index)
     {
-        Dictionary<int, BlockKv> kv = captured[index];
+        Dictionary<int, KvSegment> kv = captured[index];
         captured[index] = [];
         return kv;
     }
@@ -87,9 +86,9 @@ public sealed class PrefixInsertion : IDisposable
     /// <summary>Frees whatever the cache did not take.</summary>
     public void Dispose()
     {
-        foreach (Dictionary<int, BlockKv> blockKv in captured)
+        foreach (Dictionary<int, KvSegment> blockKv in captured)
         {
-            foreach (BlockKv entry in blockKv.Values)
+            foreach (KvSegment entry in blockKv.Values)
             {
                 entry.Keys.Dispose();
                 entry.Values.Dispose();

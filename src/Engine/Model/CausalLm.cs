@@ -172,6 +172,18 @@ public sealed class CausalLm : nn.Module
     public KvCache CreateCache(int maxSlots, int maxTokensPerSlot) =>
         new(Plan.RunBlocks, Config.NumKvHeads, Config.HeadDim, maxSlots, maxTokensPerSlot);
 
+    /// <summary>
+    /// A prefix cache for this stage's blocks. Its blocks are a multiple of <see cref="CausalChunkedMask.ChunkLength"/>
+    /// tokens, so a prefill after cached blocks starts its query chunks where a cold prefill's start.
+    /// </summary>
+    /// <param name="fingerprint">What the KV depends on besides the tokens: weights, plan, prefill dtype.</param>
+    public PrefixBlockCache CreatePrefixCache(string fingerprint, long budgetBytes, int blockTokens = PrefixBlockCache.DefaultBlockTokens)
+    {
+        if (blockTokens <= 0 || blockTokens % CausalChunkedMask.ChunkLength != 0)
+            throw new ArgumentException($"a prefix block holds a positive multiple of {CausalChunkedMask.ChunkLength} tokens, got {blockTokens}", nameof(blockTokens));
+        return new PrefixBlockCache(fingerprint, Plan.RunBlocks, Config.NumKvHeads, Config.HeadDim, budgetBytes, blockTokens);
+    }
+
     /// <summary>Positions start, start+1, …, start+count−1 (int64), with the range's scalars held through the call (see <see cref="HeldScalars"/>).</summary>
     private static Tensor Positions(long start, long count)
     {

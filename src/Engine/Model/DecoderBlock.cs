@@ -35,7 +35,7 @@ public sealed class DecoderBlock : nn.Module
     /// <param name="prefix">The cached KV of the positions before <paramref name="hidden"/>'s (see <see cref="SelfAttention.ForwardSequence"/>).</param>
     public Tensor ForwardSequence(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
         ScalarType computeDtype, CausalChunkedMask mask, out Tensor keys, out Tensor values, double residualDropout = 0,
-        IReadOnlyList<BlockKv>? prefix = null)
+        IReadOnlyList<KvSegment>? prefix = null)
     {
         using var scope = NewDisposeScope();
         Tensor attended = attention.ForwardSequence(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition,

@@ -42,7 +42,7 @@ public sealed class SelfAttention : nn.Module
     /// in float32.
     /// </summary>
     public Tensor ForwardSequence(Tensor x, Tensor positions, int maxPosition, RotaryEmbedding rope,
-        CausalChunkedMask mask, out Tensor keys, out Tensor values, IReadOnlyList<BlockKv>? prefix = null)
+        CausalChunkedMask mask, out Tensor keys, out Tensor values, IReadOnlyList<KvSegment>? prefix = null)
     {
         using var scope = NewDisposeScope();
         (Tensor q, Tensor k, Tensor v) = Project(x, positions, maxPosition, rope);

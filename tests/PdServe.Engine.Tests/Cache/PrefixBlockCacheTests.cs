@@ -1,5 +1,4 @@
 using PdServe.Engine.Cache;
-using PdServe.Engine.Model;
 using static TorchSharp.torch;
 
 namespace PdServe.Engine.Tests.Cache;
@@ -58,7 +57,7 @@ public sealed class PrefixBlockCacheTests
         using var scope = NewDisposeScope();
         foreach (int block in RunBlocks)
         {
-            IReadOnlyList<BlockKv> segments = hit.Segments(block);
+            IReadOnlyList<KvSegment> segments = hit.Segments(block);
             Assert.Equal(hit.Blocks, segments.Count);
             (Tensor keys, Tensor values) = FakeKv(tokens[..hit.Tokens], block);
             Tensor cachedKeys = cat(segments.Select(s => s.Keys).ToArray(), 2)[0];
@@ -241,6 +240,6 @@ public sealed class PrefixBlockCacheTests
             Assert.Throws<InvalidOperationException>(() => insertion.Commit());
         }
         Assert.Equal(new PrefixCacheStatistics(0, 0, 0, 0, 0, 0), cache.Statistics);
-        Assert.Throws<ArgumentException>(() => new PrefixBlockCache("m", RunBlocks, KvHeads, HeadDim, 1 << 20, blockTokens: 100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PrefixBlockCache("m", RunBlocks, KvHeads, HeadDim, 1 << 20, blockTokens: 0));
     }
 }

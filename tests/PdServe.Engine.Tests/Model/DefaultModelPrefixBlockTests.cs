@@ -14,7 +14,7 @@ public sealed class DefaultModelPrefixBlockTests
         using LoadedModel loaded = LoadedModel.Load(RepoPaths.InRepo("models/kjv-llama")!, new ModelLoadOptions { TwoThreadDecode = false });
         // 12 blocks × (keys, values) × 2 KV heads × 128 tokens × 32 dims × 4 bytes.
         const long expected = 12L * 2 * 2 * 128 * 32 * 4;
-        using var cache = PrefixBlockCache.For(loaded.Model, "kjv-llama", budgetBytes: 256L << 20);
+        using var cache = loaded.Model.CreatePrefixCache("kjv-llama", budgetBytes: 256L << 20);
         Assert.Equal(expected, cache.BytesPerBlock);
         int[] prompt = TinyModels.RandomTokens(129, loaded.Model.Config.VocabSize, seed: 1);
         using (PrefixInsertion insertion = cache.BeginInsert(prompt, 0))

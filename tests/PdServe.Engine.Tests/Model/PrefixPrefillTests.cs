@@ -47,7 +47,7 @@ public sealed class PrefixPrefillTests
         Assert.True(shared >= 1);
         // An earlier prompt with the same first blocks and another continuation fills the cache.
         int[] earlier = [.. prompt.Take(shared * Block), .. TinyModels.RandomTokens(17, config.VocabSize, seed: 1000 + length)];
-        using var cache = PrefixBlockCache.For(model, "test-model", budgetBytes: 1L << 30);
+        using var cache = model.CreatePrefixCache("test-model", budgetBytes: 1L << 30);
         using (PrefixInsertion insertion = cache.BeginInsert(earlier, cachedTokens: 0))
         {
             using Tensor _ = model.Prefill(earlier, null, 0, onBlockKv: insertion.Capture);
@@ -79,7 +79,7 @@ public sealed class PrefixPrefillTests
         ModelConfig config = TinyCheckpoint.DefaultConfig(maxPositionEmbeddings: 512);
         using CausalLm model = TinyModels.Load(config, seed: 8);
         int[] prompt = TinyModels.RandomTokens(140, config.VocabSize, seed: 3);
-        using var prefixCache = PrefixBlockCache.For(model, "test-model", 1L << 30);
+        using var prefixCache = model.CreatePrefixCache("test-model", 1L << 30);
         using (PrefixInsertion insertion = prefixCache.BeginInsert(prompt, 0))
         {
             using Tensor _ = model.Prefill(prompt, null, 0, onBlockKv: insertion.Capture);
@@ -97,12 +97,12 @@ public sealed class PrefixPrefillTests
     }
 
     [Fact]
-    public void A_prefix_must_leave_the_last_token_to_compute_and_cannot_serve_a_scored_prompt()
+    public void A_prefix_must_leave_the_last_token_to_compute_cannot_serve_a_scored_prompt_and_ends_on_a_chunk()
     {
         ModelConfig config = TinyCheckpoint.DefaultConfig(maxPositionEmbeddings: 512);
         using CausalLm model = TinyModels.Load(config, seed: 8);
         int[] prompt = TinyModels.RandomTokens(129, config.VocabSize, seed: 5);
-        using var prefixCache = PrefixBlockCache.For(model, "test-model", 1L << 30);
+        using var prefixCache = model.CreatePrefixCache("test-model", 1L << 30);
         using (PrefixInsertion insertion = prefixCache.BeginInsert(prompt, 0))
         {
             using Tensor _ = model.Prefill(prompt, null, 0, onBlockKv: insertion.Capture);
@@ -112,6 +112,8 @@ public sealed class PrefixPrefillTests
         Assert.Equal(128, hit.Tokens);
         Assert.Throws<ArgumentException>(() => model.Prefill(prompt.Take(128).ToArray(), null, 0, cachedPrefix: hit));
         Assert.Throws<ArgumentException>(() => model.Prefill(prompt, null, 0, scoring: new PromptScoring(1), cachedPrefix: hit));
+        // Blocks that do not end on a query chunk's boundary could not be resumed from exactly.
+        Assert.Throws<ArgumentException>(() => model.CreatePrefixCache("test-model", 1L << 30, blockTokens: 100));
     }
 
     /// <summary>Copies of the KV a prefill hands out per block (the originals are freed when the callback returns).</summary>
