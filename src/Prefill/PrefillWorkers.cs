@@ -14,7 +14,8 @@ namespace PdServe.Prefill;
 /// <summary>
 /// A bounded queue of prompts and one thread per concurrent prefill, each running torch on one thread. A worker
 /// streams every layer's KV out as soon as the layer finishes, then draws the first token of each sample (and scores
-/// the prompt's own tokens when the request asked).
+/// the prompt's own tokens when the request asked). With a prefix cache, a prompt whose leading blocks an earlier
+/// prompt computed takes their KV from it and computes only the rest, then adds its own new blocks.
 /// Stopping lets queued and running prompts finish.
 /// </summary>
 internal sealed class PrefillWorkers : IDisposable

@@ -22,7 +22,7 @@ public static class PrefillCommand
                 "KV (MiB) of prompt prefixes kept for later prompts that start the same way; 0 turns the prefix cache off", "M")
             .Require(m => m >= 0, "an integer >= 0");
         var prefixBlockTokens = OptionChecks.Int("--prefix-block-tokens", PrefixBlockCache.DefaultBlockTokens,
-                "Tokens per cached prefix block: a prompt reuses whole blocks, never the one holding its last token", "B")
+                $"Tokens per cached prefix block, a multiple of {CausalChunkedMask.ChunkLength}: a prompt reuses whole blocks, never the one holding its last token", "B")
             .Require(b => b >= 1 && b % CausalChunkedMask.ChunkLength == 0, $"a positive multiple of {CausalChunkedMask.ChunkLength}");
         var command = new Command("prefill", "Run a prefill node: computes prompts' KV and streams it to decode nodes");
         node.AddTo(command);
