@@ -210,7 +210,10 @@ public sealed class PrefixBlockCache : IDisposable
         }
     }
 
-    /// <summary>Frees every block's tensors; lookups and insertions afterwards fail, a late commit keeps nothing.</summary>
+    /// <summary>
+    /// Frees every block's tensors, pinned ones included: stop the prefills that read them first (the prefill node
+    /// stops its workers before). Lookups and insertions afterwards fail; a late commit keeps nothing.
+    /// </summary>
     public void Dispose()
     {
         lock (gate)
