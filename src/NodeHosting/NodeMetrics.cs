@@ -1,3 +1,4 @@
+using PdServe.Engine.Cache;
 using Prometheus;
 
 namespace PdServe.NodeHosting;
@@ -32,6 +33,12 @@ public sealed class NodeMetrics
             new HistogramConfiguration { Buckets = SecondsBuckets });
         TransferFailures = factory.CreateCounter("pdserve_kv_transfer_failures_total", "KV transfers that failed, by reason",
             new CounterConfiguration { LabelNames = ["reason"] });
+        PrefixCacheQueryTokens = factory.CreateCounter("pdserve_prefix_cache_query_tokens_total",
+            "Prompt tokens looked up in the prefill node's prefix cache (prompts being scored do not look up)");
+        PrefixCacheHitTokens = factory.CreateCounter("pdserve_prefix_cache_hit_tokens_total",
+            "Prompt tokens whose KV the prefill node took from its prefix cache instead of computing it");
+        PrefixCacheBytes = factory.CreateGauge("pdserve_prefix_cache_bytes", "KV bytes the prefill node's prefix cache holds");
+        PrefixCacheEvictions = factory.CreateCounter("pdserve_prefix_cache_evictions_total", "Prefix cache blocks evicted to make room");
     }
 
     /// <summary>The model_name label of the vLLM-compatible gauges.</summary>
@@ -49,12 +56,25 @@ public sealed class NodeMetrics
     public Counter TransferBytes { get; }
     public Histogram TransferSeconds { get; }
     public Counter TransferFailures { get; }
+    public Counter PrefixCacheQueryTokens { get; }
+    public Counter PrefixCacheHitTokens { get; }
+    public Gauge PrefixCacheBytes { get; }
+    public Counter PrefixCacheEvictions { get; }
 
     /// <summary>Publishes the node's load (vLLM's names are written by <see cref="VllmMetricsText"/>).</summary>
     public void Publish(LoadReport load)
     {
         QueueDepth.Set(load.Waiting);
         KvUsage.Set(load.KvUsage);
+    }
+
+    /// <summary>Publishes a prefix cache's counters, read at scrape time like the load.</summary>
+    public void PublishPrefixCache(PrefixCacheStatistics statistics)
+    {
+        PrefixCacheQueryTokens.IncTo(statistics.QueryTokens);
+        PrefixCacheHitTokens.IncTo(statistics.HitTokens);
+        PrefixCacheBytes.Set(statistics.Bytes);
+        PrefixCacheEvictions.IncTo(statistics.Evictions);
     }
 
     public void CountTransfer(long fullBytes, long sentBytes, long reusedBytes)

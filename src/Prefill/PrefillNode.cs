@@ -1,3 +1,4 @@
+using PdServe.Engine.Cache;
 using PdServe.Engine.Model;
 using PdServe.NodeHosting;
 using PdServe.NodeHosting.Mapping;
@@ -30,8 +31,26 @@ public sealed class PrefillNode(PrefillNodeOptions options, IPrefillStreamFilter
 
     protected override ModelLoadOptions LoadOptions => new() { PrefillDtype = Options.PrefillDtype, TwoThreadDecode = false };
 
-    protected override void Start(StageModel loaded) =>
-        workers = new PrefillWorkers(loaded, Options.Threads, Options.QueueCapacity, Metrics, filter);
+    /// <summary>The prompt prefixes this node keeps (null with <see cref="PrefillNodeOptions.PrefixCacheBytes"/> 0, or before loading).</summary>
+    public PrefixBlockCache? PrefixCache { get; private set; }
 
-    protected override void Stop() => workers?.Dispose();
+    protected override void Start(StageModel loaded)
+    {
+        if (Options.PrefixCacheBytes > 0)
+        {
+            // The KV of the same tokens differs between weights, plans (skipped blocks, healed weights) and prefill dtypes.
+            string fingerprint = $"{loaded.ModelFingerprint}/{loaded.PlanFingerprint}/{loaded.Loaded.Model.PrefillDtype}";
+            PrefixBlockCache cache = loaded.Loaded.Model.CreatePrefixCache(fingerprint, Options.PrefixCacheBytes, Options.PrefixBlockTokens);
+            Metrics.Registry.AddBeforeCollectCallback(() => Metrics.PublishPrefixCache(cache.Statistics));
+            PrefixCache = cache;
+        }
+        workers = new PrefillWorkers(loaded, Options.Threads, Options.QueueCapacity, Metrics, filter, PrefixCache);
+    }
+
+    protected override void Stop()
+    {
+        // Workers first: a running prefill may still read cached blocks.
+        workers?.Dispose();
+        PrefixCache?.Dispose();
+    }
 }

@@ -1,3 +1,5 @@
+using PdServe.Engine.Cache;
+using PdServe.Engine.Model;
 using PdServe.NodeHosting;
 
 namespace PdServe.Prefill;
@@ -24,9 +26,21 @@ public sealed record PrefillNodeOptions : NodeOptions
     /// <summary>How long a computed KV waits for its reader before it is dropped and the call aborted.</summary>
     public TimeSpan KvLease { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// KV bytes of prompt prefixes kept for later prompts that start the same way (<c>--prefix-cache-mb</c>); 0 turns
+    /// the prefix cache off.
+    /// </summary>
+    public long PrefixCacheBytes { get; init; } = 256L << 20;
+
+    /// <summary>Tokens per cached prefix block (<c>--prefix-block-tokens</c>), a multiple of the attention's query chunk.</summary>
+    public int PrefixBlockTokens { get; init; } = PrefixBlockCache.DefaultBlockTokens;
+
     public override void Validate()
     {
         base.Validate();
         if (QueueCapacity < 1) throw new ArgumentException($"the queue capacity must be >= 1, got {QueueCapacity}");
+        if (PrefixCacheBytes < 0) throw new ArgumentException($"the prefix cache budget must be >= 0 bytes, got {PrefixCacheBytes}");
+        if (PrefixBlockTokens < 1 || PrefixBlockTokens % CausalChunkedMask.ChunkLength != 0)
+            throw new ArgumentException($"--prefix-block-tokens must be a positive multiple of {CausalChunkedMask.ChunkLength}, got {PrefixBlockTokens}");
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using PdServe.Contracts;
+using PdServe.Engine.Cache;
 using PdServe.Engine.Sampling;
 using PdServe.KvTransfer.Connector;
 using PdServe.NodeHosting;
@@ -13,7 +14,8 @@ namespace PdServe.Prefill;
 /// <summary>
 /// A bounded queue of prompts and one thread per concurrent prefill, each running torch on one thread. A worker
 /// streams every layer's KV out as soon as the layer finishes, then draws the first token of each sample (and scores
-/// the prompt's own tokens when the request asked).
+/// the prompt's own tokens when the request asked). With a prefix cache, a prompt whose leading blocks an earlier
+/// prompt computed takes their KV from it and computes only the rest, then adds its own new blocks.
 /// Stopping lets queued and running prompts finish.
 /// </summary>
 internal sealed class PrefillWorkers : IDisposable
@@ -23,14 +25,17 @@ internal sealed class PrefillWorkers : IDisposable
     private readonly StageModel model;
     private readonly NodeMetrics metrics;
     private readonly IPrefillStreamFilter filter;
+    private readonly PrefixBlockCache? prefixCache;
     private int running;
     private int waiting;
 
-    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics, IPrefillStreamFilter filter)
+    public PrefillWorkers(StageModel model, int threadCount, int queueCapacity, NodeMetrics metrics, IPrefillStreamFilter filter,
+        PrefixBlockCache? prefixCache = null)
     {
         this.model = model;
         this.metrics = metrics;
         this.filter = filter;
+        this.prefixCache = prefixCache;
         queue = Channel.CreateBounded<PrefillJob>(new BoundedChannelOptions(queueCapacity) { FullMode = BoundedChannelFullMode.Wait });
         threads = Enumerable.Range(0, threadCount)
             .Select(i => new Thread(Work) { IsBackground = true, Name = $"pdserve-prefill-{i}" })
@@ -86,10 +91,15 @@ internal sealed class PrefillWorkers : IDisposable
             ?.SetTag(SpanAttributes.PromptTokens, job.Tokens.Count).SetTag(SpanAttributes.Samples, job.Samples)
             .SetTag(SpanAttributes.QueueSeconds, queueSeconds);
         PromptScoring? scoring = job.Sampling.PromptLogprobs is { } top ? new PromptScoring(top) : null;
-        using Tensor logits = model.Loaded.Model.Prefill(job.Tokens, cache: null, slot: 0, scoring: scoring, onBlockKv: (block, keys, values) =>
+        // Scoring needs every position's hidden state: such a prompt computes everything (and may still add its blocks).
+        using PrefixHit cached = prefixCache is null || scoring is not null ? PrefixHit.None : prefixCache.Lookup(job.Tokens);
+        using PrefixInsertion? insertion = prefixCache?.BeginInsert(job.Tokens, cached.Tokens);
+        span?.SetTag(SpanAttributes.CachedPromptTokens, cached.Tokens);
+        using Tensor logits = model.Loaded.Model.Prefill(job.Tokens, cache: null, slot: 0, scoring: scoring, cachedPrefix: cached, onBlockKv: (block, keys, values) =>
         {
             // Stops the computation between blocks once nobody will read the result.
             job.Cancellation.ThrowIfCancellationRequested();
+            insertion?.Capture(block, keys, values);
             span?.AddEvent(new ActivityEvent(SpanAttributes.LayerDoneEvent, tags: new ActivityTagsCollection { [SpanAttributes.Layer] = block }));
             if (!sender.Sends(block)) return;
             filter.BeforeLayerEncoded(block, job.Cancellation);
@@ -97,6 +107,8 @@ internal sealed class PrefillWorkers : IDisposable
             foreach (KvChunk chunk in KvSendAdapter.Encode(sender, block, KvPart.Values, values)) job.Emit(chunk);
         });
         SampledToken[] first = SampleFirstTokens(logits, job);
+        // Only a prompt that made it through sampling shares its blocks.
+        insertion?.Commit();
         double prefillSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         metrics.PrefillSeconds.Observe(prefillSeconds);
 
@@ -105,6 +117,7 @@ internal sealed class PrefillWorkers : IDisposable
             .SetTag(SpanAttributes.KvBytesSent, trailer.BytesSent);
         trailer.QueueSeconds = queueSeconds;
         trailer.PrefillSeconds = prefillSeconds;
+        trailer.CachedPromptTokens = cached.Tokens;
         trailer.FirstTokens.AddRange(first.Select((token, sample) => TokenMapping.ToFirstToken(sample, token)));
         if (scoring is not null) trailer.PromptLogprobs.AddRange(TokenMapping.ToWire(scoring.Scores));
         job.Finish(trailer);

@@ -16,6 +16,8 @@ public static class SpanAttributes
     public const string KvBytesReused = "pdserve.kv.bytes_reused";
     public const string ReusedPromptTokens = "pdserve.reused_prompt_tokens";
     public const string QueueSeconds = "pdserve.queue_seconds";
+    /// <summary>Leading prompt tokens whose KV came from the prefill node's prefix cache.</summary>
+    public const string CachedPromptTokens = "pdserve.cached_prompt_tokens";
     public const string Layer = "pdserve.layer";
 
     /// <summary>Event: one block of the prompt finished (its KV is on its way when the layer is sent).</summary>

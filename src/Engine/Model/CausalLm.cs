@@ -172,6 +172,18 @@ public sealed class CausalLm : nn.Module
     public KvCache CreateCache(int maxSlots, int maxTokensPerSlot) =>
         new(Plan.RunBlocks, Config.NumKvHeads, Config.HeadDim, maxSlots, maxTokensPerSlot);
 
+    /// <summary>
+    /// A prefix cache for this stage's blocks. Its blocks are a multiple of <see cref="CausalChunkedMask.ChunkLength"/>
+    /// tokens, so a prefill after cached blocks starts its query chunks where a cold prefill's start.
+    /// </summary>
+    /// <param name="fingerprint">What the KV depends on besides the tokens: weights, plan, prefill dtype.</param>
+    public PrefixBlockCache CreatePrefixCache(string fingerprint, long budgetBytes, int blockTokens = PrefixBlockCache.DefaultBlockTokens)
+    {
+        if (blockTokens <= 0 || blockTokens % CausalChunkedMask.ChunkLength != 0)
+            throw new ArgumentException($"a prefix block holds a positive multiple of {CausalChunkedMask.ChunkLength} tokens, got {blockTokens}", nameof(blockTokens));
+        return new PrefixBlockCache(fingerprint, Plan.RunBlocks, Config.NumKvHeads, Config.HeadDim, budgetBytes, blockTokens);
+    }
+
     /// <summary>Positions start, start+1, …, start+count−1 (int64), with the range's scalars held through the call (see <see cref="HeldScalars"/>).</summary>
     private static Tensor Positions(long start, long count)
     {
@@ -251,26 +263,39 @@ public sealed class CausalLm : nn.Module
     /// Returns the fp32 logits [vocab] for the token after the prompt. <paramref name="computeDtype"/> overrides
     /// the prefill dtype (to compare against fp32, for example). With <paramref name="scoring"/>, the logits of every
     /// prompt position are computed as well (in chunks) and the prompt's own tokens scored under them.
+    /// With <paramref name="cachedPrefix"/>, positions [0, P) take their KV from it and only [P, T) are computed,
+    /// attending over the prefix and causally among themselves in the same query chunks as a cold prefill (P is a
+    /// multiple of <see cref="CausalChunkedMask.ChunkLength"/>); the cache and <paramref name="onBlockKv"/> still get
+    /// every position's KV. Scoring needs every position's hidden state, so it cannot start from a prefix.
     /// </summary>
     public Tensor Prefill(IReadOnlyList<int> tokens, KvCache? cache, int slot, Action<int, Tensor, Tensor>? onBlockKv = null,
-        ScalarType? computeDtype = null, PromptScoring? scoring = null)
+        ScalarType? computeDtype = null, PromptScoring? scoring = null, PrefixHit? cachedPrefix = null)
     {
         if (tokens.Count == 0) throw new ArgumentException("a prompt needs at least one token", nameof(tokens));
+        int start = cachedPrefix?.Tokens ?? 0;
+        if (start > 0)
+        {
+            if (start >= tokens.Count) throw new ArgumentException("the last prompt token must be computed, not taken from a cached prefix", nameof(cachedPrefix));
+            if (start % CausalChunkedMask.ChunkLength != 0)
+                throw new ArgumentException($"a cached prefix must end on a multiple of {CausalChunkedMask.ChunkLength} tokens", nameof(cachedPrefix));
+            if (scoring is not null) throw new ArgumentException("scoring a prompt needs every position computed", nameof(scoring));
+        }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        Tensor ids = tensor(tokens.Select(t => (long)t).ToArray()).unsqueeze(0);
-        Tensor positions = Positions(0, tokens.Count).unsqueeze(0);
+        int computed = tokens.Count - start;
+        Tensor ids = tensor(tokens.Skip(start).Select(t => (long)t).ToArray()).unsqueeze(0);
+        Tensor positions = Positions(start, computed).unsqueeze(0);
         Tensor hidden = Embed(ids);
-        using var causal = CausalChunkedMask.Causal(tokens.Count, Config.QueryGroupSize);
+        using var causal = CausalChunkedMask.CausalAfter(start, computed, Config.QueryGroupSize);
         foreach (DecoderBlock block in blocks)
         {
             hidden = block.ForwardSequence(hidden, positions, tokens.Count - 1, rope, computeDtype ?? PrefillDtype, causal,
-                out Tensor keys, out Tensor values);
+                out Tensor keys, out Tensor values, prefix: start > 0 ? cachedPrefix!.Segments(block.Index) : null);
             cache?.Write(slot, block.Index, keys[0], values[0]);
             onBlockKv?.Invoke(block.Index, keys[0], values[0]);
         }
         if (scoring is not null) ScorePrompt(hidden, tokens, scoring);
-        Tensor last = hidden.narrow(1, tokens.Count - 1, 1);
+        Tensor last = hidden.narrow(1, computed - 1, 1);
         return Logits(finalNorm.forward(last)).reshape(-1).MoveToOuterDisposeScope();
     }
 

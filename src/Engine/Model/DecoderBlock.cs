@@ -32,12 +32,14 @@ public sealed class DecoderBlock : nn.Module
     internal GatedMlp Mlp => mlp;
 
     /// <param name="residualDropout">Training only: the share of each sublayer's output dropped before it joins the residual stream.</param>
+    /// <param name="prefix">The cached KV of the positions before <paramref name="hidden"/>'s (see <see cref="SelfAttention.ForwardSequence"/>).</param>
     public Tensor ForwardSequence(Tensor hidden, Tensor positions, int maxPosition, RotaryEmbedding rope,
-        ScalarType computeDtype, CausalChunkedMask mask, out Tensor keys, out Tensor values, double residualDropout = 0)
+        ScalarType computeDtype, CausalChunkedMask mask, out Tensor keys, out Tensor values, double residualDropout = 0,
+        IReadOnlyList<KvSegment>? prefix = null)
     {
         using var scope = NewDisposeScope();
         Tensor attended = attention.ForwardSequence(inputNorm.forward(hidden).to(computeDtype), positions, maxPosition,
-            rope, mask, out keys, out values);
+            rope, mask, out keys, out values, prefix);
         keys.MoveToOuterDisposeScope();
         values.MoveToOuterDisposeScope();
         if (residualDropout > 0) attended = nn.functional.dropout(attended, residualDropout, training: true);

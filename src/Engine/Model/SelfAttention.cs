@@ -34,16 +34,28 @@ public sealed class SelfAttention : nn.Module
     internal Projection Output => output;
 
     /// <summary>
-    /// Attention over a whole sequence with no earlier cache. <paramref name="x"/> is the normed input
-    /// [B, T, hidden] in the compute dtype. Returns the block's attention output in the compute dtype, and this
-    /// block's keys and values [B, kvHeads, T, headDim] in float32.
+    /// Attention over a whole sequence, or over new positions after a cached prefix. <paramref name="x"/> is the normed
+    /// input [B, T, hidden] in the compute dtype. <paramref name="prefix"/> (batch 1 only) holds the keys and values of
+    /// the <see cref="CausalChunkedMask.PrefixLength"/> earlier positions as consecutive segments [1, kvHeads, n, headDim]
+    /// (float32, RoPE applied), as this method returned them for an earlier prompt. Returns the block's attention output
+    /// in the compute dtype, and the keys and values of every position, prefix included, [B, kvHeads, P + T, headDim]
+    /// in float32.
     /// </summary>
     public Tensor ForwardSequence(Tensor x, Tensor positions, int maxPosition, RotaryEmbedding rope,
-        CausalChunkedMask mask, out Tensor keys, out Tensor values)
+        CausalChunkedMask mask, out Tensor keys, out Tensor values, IReadOnlyList<KvSegment>? prefix = null)
     {
         using var scope = NewDisposeScope();
         (Tensor q, Tensor k, Tensor v) = Project(x, positions, maxPosition, rope);
         long batch = x.shape[0], time = x.shape[1];
+        if (mask.PrefixLength > 0)
+        {
+            if (prefix is null || batch != 1) throw new ArgumentException("a mask after a prefix needs the prefix's KV, for one sequence", nameof(prefix));
+            // One concatenation gives both the keys attention reads and the full-prompt KV the caller receives.
+            k = cat([.. prefix.Select(segment => segment.Keys), k], 2);
+            v = cat([.. prefix.Select(segment => segment.Values), v], 2);
+            if (k.shape[2] != mask.PrefixLength + time)
+                throw new ArgumentException($"the prefix holds {k.shape[2] - time} positions, the mask expects {mask.PrefixLength}", nameof(prefix));
+        }
         int group = heads / kvHeads;
         // The query heads of one KV group attend as one sequence of G·chunk queries (no KV head is copied), and each
         // query chunk sees only the keys up to its end; both measured faster here than the flash kernel over
@@ -65,8 +77,7 @@ public sealed class SelfAttention : nn.Module
         foreach (CausalChunkedMask.Chunk chunk in mask.Chunks)
         {
             Tensor chunkQueries = queries.narrow(3, chunk.Start, chunk.Length).reshape(batch, kvHeads, group * chunk.Length, headDim);
-            int visible = chunk.Start + chunk.Length;
-            Tensor chunkKeys = attendKeys.narrow(2, 0, visible), chunkValues = attendValues.narrow(2, 0, visible);
+            Tensor chunkKeys = attendKeys.narrow(2, 0, chunk.VisibleKeys), chunkValues = attendValues.narrow(2, 0, chunk.VisibleKeys);
             Tensor attended = lowPrecision
                 ? AttendWithGemms(chunkQueries, chunkKeys, chunkValues, chunk.FoldedMask)
                 : nn.functional.scaled_dot_product_attention(chunkQueries, chunkKeys, chunkValues, attn_mask: chunk.FoldedMask);
