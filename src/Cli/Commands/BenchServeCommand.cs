@@ -30,7 +30,7 @@ public static class BenchServeCommand
                           "--system-tokens, --user-tokens, --think-time), shared-prefix (--prefix-tokens, --suffix-tokens) or jsonl:FILE " +
                           "(one {\"prompt\": …, \"max_tokens\": N} per line)",
             HelpName = "random|multiturn|shared-prefix|jsonl:FILE",
-            DefaultValueFactory = _ => BenchDataset.Random,
+            DefaultValueFactory = _ => BenchDataset.RandomDataset,
         }.Require(d => d.StartsWith(BenchDataset.JsonlPrefix, StringComparison.Ordinal) ? File.Exists(d[BenchDataset.JsonlPrefix.Length..]) : BenchDataset.IsKnown(d),
             "random, multiturn, shared-prefix or jsonl:FILE of an existing file");
         var shape = new ConversationShape();

@@ -70,7 +70,7 @@ public sealed record ScenarioServe(IReadOnlyList<string> Arguments, ServeBenchOp
         string think = shape.ThinkTimeSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         var arguments = new List<string>
         {
-            "bench", "serve", "--url", url, "--tokenizer", settings.Model, "--dataset", BenchDataset.Multiturn,
+            "bench", "serve", "--url", url, "--tokenizer", settings.Model, "--dataset", BenchDataset.MultiturnDataset,
             "--conversations", Text(shape.Conversations), "--turns", Text(shape.Turns), "--system-tokens", Text(shape.SystemTokens),
             "--user-tokens", Text(shape.UserTokens), "--think-time", think,
             "--output-len", Text(settings.OutputLength), "--rate", rate, "--seed", Text(settings.Seed), "--ignore-eos",
@@ -84,7 +84,7 @@ public sealed record ScenarioServe(IReadOnlyList<string> Arguments, ServeBenchOp
         {
             Url = new Uri(url),
             TokenizerDirectory = Path.GetFullPath(settings.Model),
-            Dataset = BenchDataset.Multiturn,
+            Dataset = BenchDataset.MultiturnDataset,
             OutputLength = settings.OutputLength,
             Conversation = shape with { ThinkTimeSeconds = double.Parse(think, CultureInfo.InvariantCulture) },
             Rates = parsedRates,

@@ -18,13 +18,13 @@ public sealed record BenchDataset
     /// <summary>Per rate, the conversations it holds (multiturn); null for the others.</summary>
     public IReadOnlyList<IReadOnlyList<Conversation>>? ConversationsPerRate { get; init; }
 
-    public const string Random = "random";
-    public const string Multiturn = "multiturn";
-    public const string SharedPrefix = "shared-prefix";
+    public const string RandomDataset = "random";
+    public const string MultiturnDataset = "multiturn";
+    public const string SharedPrefixDataset = "shared-prefix";
     public const string JsonlPrefix = "jsonl:";
 
     public static bool IsKnown(string dataset) =>
-        dataset is Random or Multiturn or SharedPrefix || dataset.StartsWith(JsonlPrefix, StringComparison.Ordinal);
+        dataset is RandomDataset or MultiturnDataset or SharedPrefixDataset || dataset.StartsWith(JsonlPrefix, StringComparison.Ordinal);
 
     /// <summary>
     /// The dataset <paramref name="options"/> name; generated ones draw ordinary ids of <paramref name="localTokenizer"/>
@@ -54,11 +54,11 @@ public sealed record BenchDataset
         var warmup = RandomPrompts.Create(ordinary, WarmupLength(options), options.OutputLength, 0, options.WarmupRequests, random);
         switch (options.Dataset)
         {
-            case Multiturn:
+            case MultiturnDataset:
                 int conversations = options.Conversation.Conversations;
                 var all = MultiturnConversations.Create(ordinary, options.Conversation, options.OutputLength, conversations * rates, random);
                 return new BenchDataset { Warmup = warmup, ConversationsPerRate = Slices(all, conversations) };
-            case SharedPrefix:
+            case SharedPrefixDataset:
                 return new BenchDataset
                 {
                     Warmup = warmup,
@@ -82,8 +82,8 @@ public sealed record BenchDataset
     /// <summary>Warm-up prompts as long as the dataset's first requests, so they warm the same shapes.</summary>
     private static int WarmupLength(ServeBenchOptions options) => options.Dataset switch
     {
-        Multiturn => Math.Max(1, options.Conversation.SystemTokens + options.Conversation.UserTokens),
-        SharedPrefix => options.SharedPrefix.PrefixTokens + options.SharedPrefix.SuffixTokens,
+        MultiturnDataset => Math.Max(1, options.Conversation.SystemTokens + options.Conversation.UserTokens),
+        SharedPrefixDataset => options.SharedPrefix.PrefixTokens + options.SharedPrefix.SuffixTokens,
         _ => options.InputLength,
     };
 

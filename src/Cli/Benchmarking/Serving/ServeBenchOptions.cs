@@ -10,7 +10,7 @@ public sealed record ServeBenchOptions
     /// <summary>The model name to request; null asks <c>/v1/models</c> for the first.</summary>
     public string? Model { get; init; }
     /// <summary>"random", "multiturn", "shared-prefix" or "jsonl:FILE" (<see cref="BenchDataset"/>).</summary>
-    public string Dataset { get; init; } = BenchDataset.Random;
+    public string Dataset { get; init; } = BenchDataset.RandomDataset;
     /// <summary>
     /// Model directory whose tokenizer draws the random dataset's token ids; null asks the server's <c>/tokenize</c>
     /// (see <see cref="ServerTokenPool"/>), so the run works against any model the server runs.

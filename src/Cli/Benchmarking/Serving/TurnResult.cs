@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace PdServe.Cli.Benchmarking.Serving;
 
 /// <summary>
@@ -31,7 +33,7 @@ public sealed record TurnResult
     public static IReadOnlyList<TurnResult> PerTurn(IReadOnlyList<RequestOutcome> outcomes)
     {
         var turns = outcomes.Where(o => o.Turn is not null).GroupBy(o => o.Turn!.Value).OrderBy(g => g.Key)
-            .Select(g => Of(g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), g.ToList())).ToList();
+            .Select(g => Of(g.Key.ToString(CultureInfo.InvariantCulture), g.ToList())).ToList();
         var later = outcomes.Where(o => o.Turn >= 2).ToList();
         if (later.Count > 0) turns.Add(Of(LaterTurns, later));
         return turns;
