@@ -36,11 +36,14 @@ public static class BenchScenariosCommand
         }.Require(text => text == "none" || (IntegerList.TryParse(text, out int[] parsed) && parsed.All(n => n >= 1)), "none or a comma-separated list of positive integers");
         var port = OptionChecks.Int("--port", 8400, "Gateway port of every cluster", "PORT").Require(p => p is >= 1 and <= 65535, "a port (1-65535)");
         var seed = OptionChecks.Int("--seed", 0, "Seed of the dataset and arrivals", "S");
+        var conversationRate = OptionChecks.Double("--conversation-rate", 1, "Conversations started per second in the multi-turn scenarios (Poisson)", "R")
+            .Require(r => double.IsFinite(r) && r > 0, "a positive number");
         var crossCheck = OptionChecks.Int("--cross-check-seconds", 30, "Length of the wrk cross-check (0 skips it)", "S").Require(n => n >= 0, "an integer >= 0");
 
-        var command = new Command("scenarios", "Run bench serve against unified, disaggregated, KV-pruned and shaped-link clusters and write bench/RESULTS-serving.md")
+        var command = new Command("scenarios",
+            "Run bench serve against unified, disaggregated, KV-pruned, shaped-link and multi-turn reuse off/on clusters and write bench/RESULTS-serving.md")
         {
-            model, kvPlan, prunePlan, outDirectory, rates, numPrompts, inputLength, outputLength, goodput, links, port, seed, crossCheck,
+            model, kvPlan, prunePlan, outDirectory, rates, numPrompts, inputLength, outputLength, goodput, links, port, seed, conversationRate, crossCheck,
         };
         command.SetAction(async (parseResult, _) =>
         {
@@ -64,6 +67,7 @@ public static class BenchScenariosCommand
                 Port = parseResult.GetValue(port),
                 Seed = parseResult.GetValue(seed),
                 CrossCheckSeconds = parseResult.GetValue(crossCheck),
+                ConversationRate = parseResult.GetValue(conversationRate),
             };
             using var interrupt = new InterruptSignal();
             return await new ScenarioRunner(settings, context).RunAsync(interrupt.Token);

@@ -8,7 +8,8 @@ namespace PdServe.Cli.Commands;
 /// <summary>
 /// <c>pdserve bench serve --url URL …</c>: the serving benchmark (the counterpart of <c>vllm bench serve</c>): streams a
 /// dataset through the OpenAI completions API at each request rate and reports throughput, TTFT, TPOT, ITL, end-to-end
-/// latency, goodput and KV bytes per request as a table, JSON and optionally a plot.
+/// latency, goodput and KV bytes per request as a table, JSON and optionally a plot; the multiturn and shared-prefix
+/// datasets also report what the server reused (per turn, and prompt tokens computed against cached).
 /// </summary>
 public static class BenchServeCommand
 {
@@ -25,14 +26,32 @@ public static class BenchServeCommand
         }.ExistingDirectory();
         var dataset = new Option<string>("--dataset")
         {
-            Description = "random (random token ids; --input-len, --output-len, --range-ratio) or jsonl:FILE (one {\"prompt\": …, \"max_tokens\": N} per line)",
-            HelpName = "random|jsonl:FILE",
-            DefaultValueFactory = _ => "random",
-        }.Require(d => d == "random" || (d.StartsWith("jsonl:", StringComparison.Ordinal) && File.Exists(d[6..])), "random or jsonl:FILE of an existing file");
+            Description = "random (random token ids; --input-len, --output-len, --range-ratio), multiturn (conversations; --conversations, --turns, " +
+                          "--system-tokens, --user-tokens, --think-time), shared-prefix (--prefix-tokens, --suffix-tokens) or jsonl:FILE " +
+                          "(one {\"prompt\": …, \"max_tokens\": N} per line)",
+            HelpName = "random|multiturn|shared-prefix|jsonl:FILE",
+            DefaultValueFactory = _ => BenchDataset.RandomDataset,
+        }.Require(d => d.StartsWith(BenchDataset.JsonlPrefix, StringComparison.Ordinal) ? File.Exists(d[BenchDataset.JsonlPrefix.Length..]) : BenchDataset.IsKnown(d),
+            "random, multiturn, shared-prefix or jsonl:FILE of an existing file");
+        var shape = new ConversationShape();
+        var conversations = OptionChecks.Int("--conversations", shape.Conversations, "Multiturn: conversations per rate (each arrival starts one)", "C")
+            .Require(n => n >= 1, "an integer >= 1");
+        var turns = OptionChecks.Int("--turns", shape.Turns, "Multiturn: turns per conversation", "N").Require(n => n >= 1, "an integer >= 1");
+        var systemTokens = OptionChecks.Int("--system-tokens", shape.SystemTokens, "Multiturn: tokens of the system prompt every conversation shares", "S")
+            .Require(n => n >= 0, "an integer >= 0");
+        var userTokens = OptionChecks.Int("--user-tokens", shape.UserTokens, "Multiturn: mean tokens of a user message, drawn uniformly from [U/2, 3U/2]", "U")
+            .Require(n => n >= 1, "an integer >= 1");
+        var thinkTime = OptionChecks.Double("--think-time", shape.ThinkTimeSeconds, "Multiturn: mean seconds between a reply and the next user message (exponential; 0: none)", "SECONDS")
+            .Require(t => double.IsFinite(t) && t >= 0, "a number of seconds >= 0");
+        var prefix = new SharedPrefixShape();
+        var prefixTokens = OptionChecks.Int("--prefix-tokens", prefix.PrefixTokens, "Shared-prefix: tokens of the prefix every request shares", "P")
+            .Require(n => n >= 1, "an integer >= 1");
+        var suffixTokens = OptionChecks.Int("--suffix-tokens", prefix.SuffixTokens, "Shared-prefix: tokens of each request's own suffix", "S")
+            .Require(n => n >= 1, "an integer >= 1");
         var inputLength = OptionChecks.Int("--input-len", 256, "Random dataset: prompt tokens").Require(n => n >= 1, "an integer >= 1");
         var outputLength = OptionChecks.Int("--output-len", 64, "Tokens to generate (jsonl: when a line has no max_tokens)", "M").Require(n => n >= 1, "an integer >= 1");
         var rangeRatio = OptionChecks.Double("--range-ratio", 0, "Random dataset: lengths drawn uniformly from len·(1±R)", "R").Require(r => r is >= 0 and < 1, "in [0, 1)");
-        var numPrompts = OptionChecks.Int("--num-prompts", 100, "Requests per rate", "P").Require(n => n >= 1, "an integer >= 1");
+        var numPrompts = OptionChecks.Int("--num-prompts", 100, "Requests per rate (multiturn: --conversations × --turns instead)", "P").Require(n => n >= 1, "an integer >= 1");
         var rates = new Option<string>("--rate")
         {
             Description = "Comma-separated request rates (req/s, Poisson arrivals); inf sends every request at once",
@@ -53,8 +72,8 @@ public static class BenchServeCommand
 
         var command = new Command("serve", "Serving benchmark through the OpenAI API: throughput, TTFT, TPOT, ITL, E2E latency, goodput and KV bytes per rate")
         {
-            url, apiKey, modelName, tokenizer, dataset, inputLength, outputLength, rangeRatio, numPrompts, rates, maxConcurrency, seed,
-            ignoreEos, noStream, goodput, warmup, timeout, output, plot,
+            url, apiKey, modelName, tokenizer, dataset, conversations, turns, systemTokens, userTokens, thinkTime, prefixTokens, suffixTokens,
+            inputLength, outputLength, rangeRatio, numPrompts, rates, maxConcurrency, seed, ignoreEos, noStream, goodput, warmup, timeout, output, plot,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -75,6 +94,15 @@ public static class BenchServeCommand
                 OutputLength = parseResult.GetValue(outputLength),
                 RangeRatio = parseResult.GetValue(rangeRatio),
                 NumPrompts = parseResult.GetValue(numPrompts),
+                Conversation = new ConversationShape
+                {
+                    Conversations = parseResult.GetValue(conversations),
+                    Turns = parseResult.GetValue(turns),
+                    SystemTokens = parseResult.GetValue(systemTokens),
+                    UserTokens = parseResult.GetValue(userTokens),
+                    ThinkTimeSeconds = parseResult.GetValue(thinkTime),
+                },
+                SharedPrefix = new SharedPrefixShape { PrefixTokens = parseResult.GetValue(prefixTokens), SuffixTokens = parseResult.GetValue(suffixTokens) },
                 Rates = rateList,
                 MaxConcurrency = parseResult.GetValue(maxConcurrency),
                 Seed = parseResult.GetValue(seed),

@@ -44,6 +44,36 @@ public sealed class ScenarioServeTests
         Assert.Contains("out tok/s", stdout.ToString());
     }
 
+    [Fact]
+    public async Task A_multi_turn_scenario_runs_the_bench_serve_its_command_line_describes()
+    {
+        await using var cluster = await InProcessCluster.StartAsync();
+        using var output = new TempDirectory("pdserve-scenario-serve");
+        var settings = new ScenarioSettings
+        {
+            CommandLine = "pdserve bench scenarios", Model = cluster.ModelDirectory, KvPlan = "kv.json", PrunePlan = "plan.json",
+            OutDirectory = output.Path, Port = new Uri(cluster.Url).Port, OutputLength = 3, Seed = 2, Goodput = "ttft:60000",
+            Conversation = new ConversationShape { Conversations = 2, Turns = 2, SystemTokens = 12, UserTokens = 6, ThinkTimeSeconds = 0.0104 },
+            ConversationRate = 50,
+        };
+        var serve = ScenarioServe.Conversations(settings, output.Combine("multiturn.json"));
+        Assert.Contains("--think-time 0.01 ", serve.CommandLine);
+
+        var typed = await Task.Run(() => CliRun.Of([.. serve.Arguments]));
+        Assert.True(typed.ExitCode == 0, typed.Stderr);
+        ServeBenchReport fromCommandLine = Read(serve.JsonFile);
+        ServeBenchReport direct = await ServeBenchConsole.RunAsync(serve.Options, serve.RecordedCommand, serve.JsonFile, null,
+            new CliContext(new StringWriter(), new StringWriter()), CancellationToken.None);
+
+        Assert.Equal(Workload(fromCommandLine), Workload(direct));
+        Assert.Equal(JsonSerializer.Serialize(fromCommandLine.Conversation), JsonSerializer.Serialize(direct.Conversation));
+        Assert.Equal(0.01, direct.Conversation!.ThinkTimeSeconds);
+        // Turn 1's prompts are the seed's alone; later turns hold replies, so only their counts are compared.
+        Assert.Equal(fromCommandLine.Rates.Select(r => (r.Completed, r.TotalOutputTokens, r.Turns![0].MeanPromptTokens)),
+            direct.Rates.Select(r => (r.Completed, r.TotalOutputTokens, r.Turns![0].MeanPromptTokens)));
+        Assert.Equal(4, direct.Rates[0].Completed);
+    }
+
     private static ServeBenchReport Read(string json) =>
         JsonSerializer.Deserialize<ServeBenchReport>(File.ReadAllText(json), BenchmarkJson.Options)!;
 

@@ -3,7 +3,8 @@ namespace PdServe.Cli.Benchmarking.Scenarios;
 /// <summary>
 /// The scenarios that answer "what do disaggregation and pruning buy": unified against disaggregated on the same two
 /// cores; disaggregated with full KV, with the token-aware KV policy and with the prune plan; and those three again
-/// with the prefill node behind a link shaped to 1 Gbit/s and to 100 Mbit/s, where bytes turn into latency.
+/// with the prefill node behind a link shaped to 1 Gbit/s and to 100 Mbit/s, where bytes turn into latency; and
+/// multi-turn conversations with prefix and conversation reuse off and on, on loopback and behind the slowest link.
 /// </summary>
 public static class ScenarioCatalog
 {
@@ -12,9 +13,25 @@ public static class ScenarioCatalog
 
     public static string LinkGroup(int mbit) => $"Shaped link, {LinkRate(mbit).Text}";
 
+    public const string ConversationReuse = "Multi-turn conversations, reuse off and on (loopback)";
+
+    public static string ConversationReuseGroup(int mbit) => $"Multi-turn conversations, reuse off and on, {LinkRate(mbit).Text}";
+
     /// <summary>A link rate as text ("1 Gbit/s", "100 Mbit/s") and as a scenario-name suffix ("1gbit", "100mbit").</summary>
     private static (string Text, string Suffix) LinkRate(int mbit) =>
         mbit >= 1000 && mbit % 1000 == 0 ? ($"{mbit / 1000} Gbit/s", $"{mbit / 1000}gbit") : ($"{mbit} Mbit/s", $"{mbit}mbit");
+
+    /// <summary>Conversations on one prefill and two decode nodes (so routing by where a conversation's KV is matters), reuse off then on.</summary>
+    private static IEnumerable<ServingScenario> ConversationScenarios(string group, string suffix, int? mbit)
+    {
+        string link = mbit is { } m ? $", prefill node behind a {LinkRate(m).Text} tbf-shaped veth" : "";
+        yield return new($"multiturn-reuse-off{suffix}", group,
+            $"one prefill and two decode nodes, multi-turn conversations, reuse off (no prefix cache, no conversation cache, least-load routing){link}",
+            1, 2, null, mbit, null) { Reuse = false, Conversations = true };
+        yield return new($"multiturn-reuse-on{suffix}", group,
+            $"the same with reuse on (prefix cache on the prefill node, conversations parked on the decode nodes, routing by KV){link}",
+            1, 2, null, mbit, $"multiturn-reuse-off{suffix}") { Reuse = true, Conversations = true };
+    }
 
     public static IReadOnlyList<ServingScenario> Create(string kvPlan, string prunePlan, IReadOnlyList<int> linkMbits)
     {
@@ -32,6 +49,13 @@ public static class ScenarioCatalog
             scenarios.Add(new($"pd-{suffix}", group, $"disaggregated, full KV, prefill node behind a {rate} tbf-shaped veth", 1, 1, null, mbit, "pd"));
             scenarios.Add(new($"pd-kv-{suffix}", group, "the same with the token-aware KV policy", 1, 1, kvPlan, mbit, $"pd-{suffix}"));
             scenarios.Add(new($"pd-plan-{suffix}", group, "the same with the prune plan", 1, 1, prunePlan, mbit, $"pd-{suffix}"));
+        }
+        scenarios.AddRange(ConversationScenarios(ConversationReuse, "", null));
+        // Reuse saves bytes; the slowest link is where saved bytes show most as time.
+        if (linkMbits.Count > 0)
+        {
+            int slowest = linkMbits.Min();
+            scenarios.AddRange(ConversationScenarios(ConversationReuseGroup(slowest), "-" + LinkRate(slowest).Suffix, slowest));
         }
         return scenarios;
     }

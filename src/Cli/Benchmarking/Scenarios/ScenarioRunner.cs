@@ -34,7 +34,8 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
         var (crossCheck, crossCheckSkipped) = await CrossCheckAsync(servingDirectory, logDirectory, cancellationToken);
 
         var plots = new Dictionary<string, string>();
-        foreach (var group in runs.Where(r => r.Report is not null).GroupBy(r => r.Scenario.Group))
+        // Multi-turn groups run one conversation rate: their tables are per turn, not a curve over rates.
+        foreach (var group in runs.Where(r => r.Report is not null && !r.Scenario.Conversations).GroupBy(r => r.Scenario.Group))
         {
             string file = $"{Slug(group.Key)}.png";
             ServeBenchPlot.Save(Path.Combine(servingDirectory, file), group.Select(r => (r.Scenario.Name, r.Report!)).ToList());
@@ -52,7 +53,9 @@ public sealed class ScenarioRunner(ScenarioSettings settings, CliContext context
     {
         string json = Path.Combine(servingDirectory, $"{scenario.Name}.json");
         var upArguments = scenario.UpArguments(settings.Model, settings.Port);
-        var serve = ScenarioServe.For(settings, settings.NumPrompts, settings.Rates, null, stream: true, json);
+        var serve = scenario.Conversations
+            ? ScenarioServe.Conversations(settings, json)
+            : ScenarioServe.For(settings, settings.NumPrompts, settings.Rates, null, stream: true, json);
         var run = new ScenarioRun(scenario, "pdserve " + string.Join(' ', upArguments), serve.CommandLine, json);
         if (scenario.LinkMbit is not null)
         {

@@ -57,5 +57,44 @@ public sealed record ScenarioServe(IReadOnlyList<string> Arguments, ServeBenchOp
         return new ScenarioServe(arguments, options, jsonFile);
     }
 
+    /// <summary>
+    /// The streamed run of a multi-turn scenario: the settings' conversations (multiturn dataset, replies of the
+    /// settings' output length, ignore_eos so every reply has that length) starting at the conversation rate, with the
+    /// goodput limits, its report written to <paramref name="jsonFile"/>.
+    /// </summary>
+    public static ScenarioServe Conversations(ScenarioSettings settings, string jsonFile)
+    {
+        string url = $"http://127.0.0.1:{settings.Port}";
+        string rate = ServeBenchOptions.RateLabel(settings.ConversationRate);
+        var shape = settings.Conversation;
+        string think = shape.ThinkTimeSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+        var arguments = new List<string>
+        {
+            "bench", "serve", "--url", url, "--tokenizer", settings.Model, "--dataset", BenchDataset.MultiturnDataset,
+            "--conversations", Text(shape.Conversations), "--turns", Text(shape.Turns), "--system-tokens", Text(shape.SystemTokens),
+            "--user-tokens", Text(shape.UserTokens), "--think-time", think,
+            "--output-len", Text(settings.OutputLength), "--rate", rate, "--seed", Text(settings.Seed), "--ignore-eos",
+        };
+        if (settings.Goodput is not null) arguments.AddRange(["--goodput", settings.Goodput]);
+        arguments.AddRange(["--out", jsonFile]);
+
+        // The values as the command line carries them (rounded to its digits), so the run is the one it describes.
+        ServeBenchOptions.TryParseRates(rate, out var parsedRates);
+        var options = new ServeBenchOptions
+        {
+            Url = new Uri(url),
+            TokenizerDirectory = Path.GetFullPath(settings.Model),
+            Dataset = BenchDataset.MultiturnDataset,
+            OutputLength = settings.OutputLength,
+            Conversation = shape with { ThinkTimeSeconds = double.Parse(think, CultureInfo.InvariantCulture) },
+            Rates = parsedRates,
+            Seed = settings.Seed,
+            IgnoreEos = true,
+            Stream = true,
+            Goodput = settings.Goodput is null ? null : SloLimits.Parse(settings.Goodput),
+        };
+        return new ScenarioServe(arguments, options, jsonFile);
+    }
+
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,5 @@
+using PdServe.Cli.Benchmarking.Serving;
+
 namespace PdServe.Cli.Benchmarking.Scenarios;
 
 /// <summary>The validated options of <c>pdserve bench scenarios</c>; paths as the user spelled them (they appear in the commands written out).</summary>
@@ -19,4 +21,7 @@ public sealed record ScenarioSettings
     public int CrossCheckSeconds { get; init; } = 30;
     public int CrossCheckConcurrency { get; init; } = 4;
     public int CrossCheckRequests { get; init; } = 120;
+    /// <summary>The multi-turn scenarios' conversations (their replies are <see cref="OutputLength"/> tokens) and how many start per second.</summary>
+    public ConversationShape Conversation { get; init; } = new();
+    public double ConversationRate { get; init; } = 1;
 }

@@ -22,10 +22,10 @@ public static class ServingResultsMarkdown
         md.AppendLine($"Produced by one command, `{command}`, in {elapsed.TotalMinutes:0} min on {DateTime.UtcNow:yyyy-MM-dd}.");
         md.AppendLine($"**Machine:** {machine}. The gateway, the benchmark client and the nodes share these cores: each node is");
         md.AppendLine("pinned to one core (`pdserve up` lays them out), the gateway and the client run unpinned beside them.");
-        var workload = runs.Select(r => r.Report).OfType<ServeBenchReport>().FirstOrDefault();
+        var workload = runs.Select(r => r.Report).OfType<ServeBenchReport>().FirstOrDefault(r => r.Conversation is null);
         if (workload is not null)
         {
-            md.AppendLine($"**Workload (every scenario):** dataset {workload.Dataset}, {workload.InputLength}-token prompts, " +
+            md.AppendLine($"**Workload (every scenario but the multi-turn ones):** dataset {workload.Dataset}, {workload.InputLength}-token prompts, " +
                           $"{workload.OutputLength} output tokens (ignore_eos {(workload.IgnoreEos ? "on" : "off")}), {workload.NumPrompts} requests per rate " +
                           $"with Poisson arrivals, seed {workload.Seed}, {workload.WarmupRequests} warm-up requests not counted; goodput SLO {workload.Goodput ?? "none"}.");
         }
@@ -42,6 +42,11 @@ public static class ServingResultsMarkdown
             md.AppendLine();
             foreach (var run in group) md.AppendLine($"- **{run.Scenario.Name}**: {run.Scenario.Description}");
             md.AppendLine();
+            if (group.Any(r => r.Scenario.Conversations))
+            {
+                RenderTurns(md, group.ToList(), runs);
+                continue;
+            }
             md.AppendLine("| scenario | rate | ok | failed | req/s | out tok/s | TTFT p50 / p99 | TPOT p50 / p99 | ITL p99 | E2E p99 | goodput (SLO %) | KV sent / full per request |");
             md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var run in group)
@@ -106,6 +111,62 @@ public static class ServingResultsMarkdown
         md.AppendLine("```");
         return md.ToString();
     }
+
+    /// <summary>
+    /// A group of multi-turn scenarios: its workload, one row per scenario, rate and turn (every turn index, then turns
+    /// 2+ pooled), and each scenario against its baseline over turns 2+, where reuse can pay.
+    /// </summary>
+    private static void RenderTurns(StringBuilder md, IReadOnlyList<ScenarioRun> group, IReadOnlyList<ScenarioRun> all)
+    {
+        if (group.Select(r => r.Report).OfType<ServeBenchReport>().FirstOrDefault() is { } workload)
+        {
+            md.AppendLine($"**Workload:** {ServeBenchTable.DatasetDescription(workload)}, conversations starting at " +
+                          $"{string.Join(", ", workload.Rates.Select(r => r.Rate))} per second (Poisson), ignore_eos {(workload.IgnoreEos ? "on" : "off")}, " +
+                          $"seed {workload.Seed}, {workload.WarmupRequests} warm-up requests not counted. Per turn, means per completed request: " +
+                          "KV bytes and reused prompt tokens from each response's `usage.kv_transfer`, cached tokens from " +
+                          "`usage.prompt_tokens_details.cached_tokens`, computed = prompt − cached, hits = requests with any cached or reused token.");
+            md.AppendLine();
+        }
+        md.AppendLine("| scenario | rate | turn | ok / sent | prompt tok | TTFT p50 / p90 | KV sent / full per request | KV reused | reused prompt tok | cached tok | computed tok | hits |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var run in group)
+        {
+            if (run.Report is null)
+            {
+                string why = run.Skipped is not null ? "skipped: " + run.Skipped : "failed: " + run.Error;
+                md.AppendLine($"| {run.Scenario.Name} | {Cell(why)} | | | | | | | | | | |");
+                continue;
+            }
+            foreach (var r in run.Report.Rates)
+            {
+                foreach (var t in r.Turns ?? [])
+                {
+                    md.AppendLine($"| {run.Scenario.Name} | {r.Rate} | {t.Turn} | {t.Completed} / {t.Requests} | {F(t.MeanPromptTokens, "0")} | " +
+                                  $"{F(t.TtftMs.P50, "0.0")} / {F(t.TtftMs.P90, "0.0")} | {Kib(t.MeanKvBytesSent)} / {Kib(t.MeanKvBytesFull)} KiB | " +
+                                  $"{Kib(t.MeanKvBytesReused)} KiB | {F(t.MeanReusedPromptTokens, "0")} | {F(t.MeanCachedTokens, "0")} | " +
+                                  $"{F(t.MeanPromptTokensComputed, "0")} | {ServeBenchTable.Percent(t.HitShare)} |");
+                }
+            }
+        }
+        md.AppendLine();
+        foreach (var other in group.Where(r => r.Report is not null))
+        {
+            var baseline = all.FirstOrDefault(r => r.Scenario.Name == other.Scenario.Baseline && r.Report is not null);
+            if (baseline is null) continue;
+            var rate = baseline.Report!.Rates.Select(r => r.Rate).Intersect(other.Report!.Rates.Select(r => r.Rate)).LastOrDefault();
+            if (rate is null) continue;
+            var a = baseline.Report.Rates.Single(r => r.Rate == rate).Turns?.FirstOrDefault(t => t.Turn == TurnResult.LaterTurns);
+            var b = other.Report.Rates.Single(r => r.Rate == rate).Turns?.FirstOrDefault(t => t.Turn == TurnResult.LaterTurns);
+            if (a is null || b is null) continue;
+            md.AppendLine($"- Turns 2+ at {rate} conversations/s, {other.Scenario.Name} vs {baseline.Scenario.Name}: KV sent {Kib(b.MeanKvBytesSent)} vs " +
+                          $"{Kib(a.MeanKvBytesSent)} KiB per request ({Ratio(b.MeanKvBytesSent, a.MeanKvBytesSent)}), TTFT p50 {F(b.TtftMs.P50, "0")} vs " +
+                          $"{F(a.TtftMs.P50, "0")} ms ({Ratio(b.TtftMs.P50, a.TtftMs.P50)}), prompt tokens computed {F(b.MeanPromptTokensComputed, "0")} vs " +
+                          $"{F(a.MeanPromptTokensComputed, "0")} ({Ratio(b.MeanPromptTokensComputed, a.MeanPromptTokensComputed)}).");
+        }
+        md.AppendLine();
+    }
+
+    private static string Kib(double? bytes) => F(bytes / 1024, "0.0");
 
     /// <summary>Each scenario against its baseline at the highest rate both measured, computed from the tables.</summary>
     private static IEnumerable<string> Headlines(IEnumerable<ScenarioRun> group, IReadOnlyList<ScenarioRun> all)

@@ -8,8 +8,9 @@ namespace PdServe.Cli.Benchmarking.Serving;
 /// <summary>
 /// Sends one <c>/v1/completions</c> request as a benchmark client does and times it. Streaming: TTFT is the first
 /// chunk that carries text, ITL the gaps between text chunks, token counts come from the usage chunk
-/// (<c>stream_options.include_usage</c>). Any HTTP error, error event, missing <c>[DONE]</c> or missing usage is a
-/// failure with its reason, never a silent success.
+/// (<c>stream_options.include_usage</c>), with the prefix-cache and KV-reuse counts when the server reports them
+/// (<see cref="CompletionUsage"/>); the generated text is kept for datasets that continue it. Any HTTP error, error
+/// event, missing <c>[DONE]</c> or missing usage is a failure with its reason, never a silent success.
 /// </summary>
 public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, string? apiKey, bool stream, bool ignoreEos)
 {
@@ -63,6 +64,7 @@ public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, s
         using var reader = new StreamReader(body, Encoding.UTF8);
         double? ttft = null, lastText = null;
         var itl = new List<double>();
+        var text = new StringBuilder();
         JsonElement? usage = null;
         bool done = false;
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
@@ -80,7 +82,8 @@ public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, s
             if (root.TryGetProperty("error", out var error))
                 return RequestOutcome.Failed($"error event: {Message(error)}", now, sentAtSeconds);
             if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object) usage = u.Clone();
-            if (!CarriesText(root)) continue;
+            if (FirstChoiceText(root) is not { Length: > 0 } piece) continue;
+            text.Append(piece);
             if (ttft is null) ttft = now;
             else itl.Add(now - lastText!.Value);
             lastText = now;
@@ -88,7 +91,7 @@ public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, s
         double e2el = elapsed();
         if (!done) return RequestOutcome.Failed("the stream ended without data: [DONE]", e2el, sentAtSeconds);
         if (usage is not { } counts) return RequestOutcome.Failed("the stream carried no usage chunk", e2el, sentAtSeconds);
-        return Succeeded(counts, e2el, sentAtSeconds) with { TtftMs = ttft, ItlMs = itl };
+        return Succeeded(counts, text.ToString(), e2el, sentAtSeconds) with { TtftMs = ttft, ItlMs = itl };
     }
 
     private static RequestOutcome ReadWhole(string body, double e2el, double sentAtSeconds)
@@ -96,22 +99,37 @@ public sealed class CompletionCall(HttpClient http, Uri baseUrl, string model, s
         using var document = JsonDocument.Parse(body);
         if (!document.RootElement.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object)
             return RequestOutcome.Failed("the response carried no usage", e2el, sentAtSeconds);
-        return Succeeded(usage, e2el, sentAtSeconds);
+        return Succeeded(usage, FirstChoiceText(document.RootElement) ?? "", e2el, sentAtSeconds);
     }
 
     /// <summary>A completed request with the server's token counts from its <c>usage</c> object.</summary>
-    private static RequestOutcome Succeeded(JsonElement usage, double e2el, double sentAtSeconds) => new()
+    private static RequestOutcome Succeeded(JsonElement usage, string text, double e2el, double sentAtSeconds)
     {
-        Success = true,
-        PromptTokens = usage.GetProperty("prompt_tokens").GetInt32(),
-        OutputTokens = usage.GetProperty("completion_tokens").GetInt32(),
-        E2elMs = e2el,
-        SentAtSeconds = sentAtSeconds,
-    };
+        var counts = CompletionUsage.Parse(usage);
+        return new()
+        {
+            Success = true,
+            PromptTokens = counts.PromptTokens,
+            OutputTokens = counts.CompletionTokens,
+            CachedTokens = counts.CachedTokens,
+            KvTransfer = counts.KvTransfer,
+            Text = text,
+            E2elMs = e2el,
+            SentAtSeconds = sentAtSeconds,
+        };
+    }
 
-    private static bool CarriesText(JsonElement chunk) =>
-        chunk.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array
-        && choices.EnumerateArray().Any(c => c.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String && text.GetString()!.Length > 0);
+    /// <summary>The text of choice 0 of a response or stream chunk (every request asks for one choice); null when it has none.</summary>
+    private static string? FirstChoiceText(JsonElement body)
+    {
+        if (!body.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array) return null;
+        foreach (var choice in choices.EnumerateArray())
+        {
+            bool first = !choice.TryGetProperty("index", out var index) || index.ValueKind != JsonValueKind.Number || index.GetInt32() == 0;
+            if (first && choice.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String) return text.GetString();
+        }
+        return null;
+    }
 
     private static string ErrorMessage(string body)
     {

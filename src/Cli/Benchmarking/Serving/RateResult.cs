@@ -33,6 +33,15 @@ public sealed record RateResult
     /// <summary>Tokens the gateway counted during the run, to compare with <see cref="TotalInputTokens"/> and <see cref="TotalOutputTokens"/>.</summary>
     public double? GatewayPromptTokens { get; init; }
     public double? GatewayOutputTokens { get; init; }
+    /// <summary>
+    /// Prompt tokens the prefill node computed per completed request (prompt − <c>cached_tokens</c>) and the share of
+    /// prompt tokens it took from its prefix cache instead, over the requests whose server reported cached tokens;
+    /// null when none did.
+    /// </summary>
+    public double? PromptTokensComputedPerRequest { get; init; }
+    public double? CachedTokenShare { get; init; }
+    /// <summary>The multiturn dataset's rows per turn index and for turns 2+; null for the other datasets.</summary>
+    public IReadOnlyList<TurnResult>? Turns { get; init; }
 
     public static RateResult From(string rate, IReadOnlyList<RequestOutcome> outcomes, double durationSeconds, int peakConcurrency,
         SloLimits? slo, GatewayCounters? counters)
@@ -42,6 +51,8 @@ public sealed record RateResult
         long output = ok.Sum(o => (long)o.OutputTokens);
         double seconds = Math.Max(durationSeconds, 1e-9);
         int good = slo is null ? 0 : ok.Count(slo.IsMetBy);
+        var cached = ok.Where(o => o.CachedTokens is not null).ToList();
+        long cachedPrompt = cached.Sum(o => (long)o.PromptTokens);
         return new RateResult
         {
             Rate = rate,
@@ -66,6 +77,9 @@ public sealed record RateResult
             KvBytesSentPerRequest = counters is null || ok.Count == 0 ? null : counters.KvBytesSent / ok.Count,
             GatewayPromptTokens = counters?.PromptTokens,
             GatewayOutputTokens = counters?.GenerationTokens,
+            PromptTokensComputedPerRequest = cached.Count == 0 ? null : cached.Average(o => (double)(o.PromptTokens - o.CachedTokens!.Value)),
+            CachedTokenShare = cached.Count == 0 ? null : cached.Sum(o => (double)o.CachedTokens!.Value) / Math.Max(cachedPrompt, 1),
+            Turns = outcomes.Any(o => o.Turn is not null) ? TurnResult.PerTurn(outcomes) : null,
         };
     }
 }

@@ -15,6 +15,8 @@ public static class ServeBenchConsole
         var report = await ServeBenchProgress.RunAsync(context, observer => ServeBenchRunner.RunAsync(options, commandLine, observer, cancellationToken));
         context.Out.Write(ServeBenchTable.Create(report));
         context.Out.Write(ServeBenchTable.Latencies(report));
+        if (report.Rates.Any(r => r.Turns is not null)) context.Out.Write(ServeBenchTable.Turns(report));
+        if (report.SharedPrefix is not null || report.Rates.Any(r => r.CachedTokenShare is not null)) context.Out.Write(ServeBenchTable.PromptReuse(report));
         foreach (string line in ServeBenchTable.FailureLines(report)) context.Stderr.WriteLine($"failed: {line}");
         if (report.TotalCompleted == 0) context.Stderr.WriteLine("pdserve: bench serve: every request failed");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);

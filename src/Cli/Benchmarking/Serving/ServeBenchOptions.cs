@@ -9,8 +9,8 @@ public sealed record ServeBenchOptions
     public string? ApiKey { get; init; }
     /// <summary>The model name to request; null asks <c>/v1/models</c> for the first.</summary>
     public string? Model { get; init; }
-    /// <summary>"random" or "jsonl:FILE".</summary>
-    public string Dataset { get; init; } = "random";
+    /// <summary>"random", "multiturn", "shared-prefix" or "jsonl:FILE" (<see cref="BenchDataset"/>).</summary>
+    public string Dataset { get; init; } = BenchDataset.RandomDataset;
     /// <summary>
     /// Model directory whose tokenizer draws the random dataset's token ids; null asks the server's <c>/tokenize</c>
     /// (see <see cref="ServerTokenPool"/>), so the run works against any model the server runs.
@@ -19,7 +19,12 @@ public sealed record ServeBenchOptions
     public int InputLength { get; init; } = 256;
     public int OutputLength { get; init; } = 64;
     public double RangeRatio { get; init; }
+    /// <summary>Requests per rate; the multiturn dataset sends <see cref="ConversationShape.RequestsPerRate"/> instead.</summary>
     public int NumPrompts { get; init; } = 100;
+    /// <summary>The multiturn dataset's conversations.</summary>
+    public ConversationShape Conversation { get; init; } = new();
+    /// <summary>The shared-prefix dataset's prompts.</summary>
+    public SharedPrefixShape SharedPrefix { get; init; } = new();
     /// <summary>Requests per second, one run each; <see cref="double.PositiveInfinity"/> sends everything at once.</summary>
     public IReadOnlyList<double> Rates { get; init; } = [double.PositiveInfinity];
     public int? MaxConcurrency { get; init; }

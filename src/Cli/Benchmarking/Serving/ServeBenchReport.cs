@@ -12,7 +12,12 @@ public sealed record ServeBenchReport
     public required int InputLength { get; init; }
     public required int OutputLength { get; init; }
     public required double RangeRatio { get; init; }
+    /// <summary>Requests per rate (multiturn: conversations × turns).</summary>
     public required int NumPrompts { get; init; }
+    /// <summary>The multiturn dataset's conversations; null for the other datasets.</summary>
+    public ConversationShape? Conversation { get; init; }
+    /// <summary>The shared-prefix dataset's prompts; null for the other datasets.</summary>
+    public SharedPrefixShape? SharedPrefix { get; init; }
     public int? MaxConcurrency { get; init; }
     public required int Seed { get; init; }
     public required bool IgnoreEos { get; init; }

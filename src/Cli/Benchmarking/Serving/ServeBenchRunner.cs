@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -8,9 +7,10 @@ using PdServe.Cli.Terminal;
 namespace PdServe.Cli.Benchmarking.Serving;
 
 /// <summary>
-/// Runs <c>pdserve bench serve</c>: builds the dataset, sends the warm-up requests (not counted), then for each rate
-/// sends the whole dataset with Poisson arrivals (open loop; <c>--max-concurrency</c> makes arrivals wait for a free
-/// slot) and summarises it, reading the gateway's counters before and after so KV bytes are per request of this run.
+/// Runs <c>pdserve bench serve</c>: builds the dataset (<see cref="BenchDataset"/>), sends the warm-up requests (not
+/// counted), then for each rate sends that rate's prompts with Poisson arrivals (open loop; <c>--max-concurrency</c>
+/// makes arrivals wait for a free slot) or starts that rate's conversations with Poisson arrivals, and summarises it,
+/// reading the gateway's counters before and after so KV bytes are per request of this run.
 /// </summary>
 public static class ServeBenchRunner
 {
@@ -20,24 +20,33 @@ public static class ServeBenchRunner
         using var http = CreateClient(options.RequestTimeout);
         Uri baseUrl = options.Url.AbsoluteUri.EndsWith('/') ? options.Url : new Uri(options.Url.AbsoluteUri + "/");
         string model = options.Model ?? await FirstModelAsync(http, baseUrl, options.ApiKey, cancellationToken);
-        IReadOnlyList<BenchPrompt> prompts = await DatasetAsync(options, http, baseUrl, model, cancellationToken);
+        TextTokenizer? localTokenizer = options.TokenizerDirectory is { } directory ? TextTokenizer.Load(directory) : null;
+        BenchDataset dataset = await BenchDataset.LoadAsync(options, localTokenizer, http, baseUrl, model, cancellationToken);
         var call = new CompletionCall(http, baseUrl, model, options.ApiKey, options.Stream, options.IgnoreEos);
+        ReplyTokenizer replyTokenizer = localTokenizer is not null
+            ? ReplyTokenizer.Local(localTokenizer)
+            : ReplyTokenizer.Server(http, baseUrl, model, options.ApiKey);
         string started = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
         // Warm-up: outside any rate's counters; its failures do not stop the run (the measured requests will show them).
-        for (int i = 0; i < options.WarmupRequests; i++)
-            await call.SendAsync(prompts[i % prompts.Count], 0, cancellationToken);
+        foreach (var prompt in dataset.Warmup)
+            await call.SendAsync(prompt, 0, cancellationToken);
 
         var results = new List<RateResult>();
-        foreach (double rate in options.Rates)
+        for (int index = 0; index < options.Rates.Count; index++)
         {
+            double rate = options.Rates[index];
             string label = ServeBenchOptions.RateLabel(rate);
-            observer.RateStarted(label, prompts.Count);
+            observer.RateStarted(label, dataset.RequestsPerRate(index));
             GatewayCounters? before = await GatewayCounters.ReadAsync(http, baseUrl, options.ApiKey, cancellationToken);
-            var (outcomes, seconds, peak) = await SendAllAsync(call, prompts, rate, options, label, observer, cancellationToken);
+            RateRun run = dataset.ConversationsPerRate is { } conversations
+                ? await ConversationSender.SendAsync(call, replyTokenizer, conversations[index], rate, options.MaxConcurrency, options.Seed, label,
+                    observer, cancellationToken)
+                : await PromptSender.SendAsync(call, dataset.PromptsPerRate![index], rate, options.MaxConcurrency, options.Seed, label, observer,
+                    cancellationToken);
             GatewayCounters? after = await GatewayCounters.ReadAsync(http, baseUrl, options.ApiKey, cancellationToken);
             var counters = before is not null && after is not null ? after.Minus(before) : null;
-            var result = RateResult.From(label, outcomes, seconds, peak, options.Goodput, counters);
+            var result = RateResult.From(label, run.Outcomes, run.Seconds, run.PeakConcurrency, options.Goodput, counters);
             observer.RateFinished(result);
             results.Add(result);
         }
@@ -53,7 +62,9 @@ public static class ServeBenchRunner
             InputLength = options.InputLength,
             OutputLength = options.OutputLength,
             RangeRatio = options.RangeRatio,
-            NumPrompts = options.NumPrompts,
+            NumPrompts = dataset.RequestsPerRate(0),
+            Conversation = options.Dataset == BenchDataset.MultiturnDataset ? options.Conversation : null,
+            SharedPrefix = options.Dataset == BenchDataset.SharedPrefixDataset ? options.SharedPrefix : null,
             MaxConcurrency = options.MaxConcurrency,
             Seed = options.Seed,
             IgnoreEos = options.IgnoreEos,
@@ -62,67 +73,6 @@ public static class ServeBenchRunner
             WarmupRequests = options.WarmupRequests,
             Rates = results,
         };
-    }
-
-    private static async Task<IReadOnlyList<BenchPrompt>> DatasetAsync(ServeBenchOptions options, HttpClient http, Uri baseUrl, string model,
-        CancellationToken cancellationToken)
-    {
-        if (options.Dataset == "random")
-        {
-            IReadOnlyList<int> ordinary = options.TokenizerDirectory is { } directory
-                ? RandomPrompts.OrdinaryIds(TextTokenizer.Load(directory))
-                : await ServerTokenPool.OrdinaryTokenIdsAsync(http, baseUrl, model, options.ApiKey, cancellationToken);
-            return RandomPrompts.Create(ordinary, options.InputLength, options.OutputLength, options.RangeRatio, options.NumPrompts, options.Seed);
-        }
-        if (options.Dataset.StartsWith("jsonl:", StringComparison.Ordinal))
-            return JsonlPrompts.Load(options.Dataset["jsonl:".Length..], options.OutputLength, options.NumPrompts);
-        throw new CliError($"--dataset must be random or jsonl:FILE, got '{options.Dataset}'");
-    }
-
-    private static async Task<(List<RequestOutcome> Outcomes, double Seconds, int Peak)> SendAllAsync(CompletionCall call,
-        IReadOnlyList<BenchPrompt> prompts, double rate, ServeBenchOptions options, string label, IServeBenchObserver observer,
-        CancellationToken cancellationToken)
-    {
-        // The same arrival pattern for every rate's seed, scaled by the rate.
-        IReadOnlyList<TimeSpan> offsets = PoissonArrivals.Offsets(rate, prompts.Count, options.Seed);
-        using var slots = options.MaxConcurrency is { } max ? new SemaphoreSlim(max) : null;
-        var outcomes = new RequestOutcome[prompts.Count];
-        var tasks = new List<Task>(prompts.Count);
-        int inFlight = 0, peak = 0;
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < prompts.Count; i++)
-        {
-            TimeSpan wait = offsets[i] - Stopwatch.GetElapsedTime(start);
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
-            if (slots is not null) await slots.WaitAsync(cancellationToken);
-            int index = i;
-            tasks.Add(Task.Run(async () =>
-            {
-                int now = Interlocked.Increment(ref inFlight);
-                InterlockedMax(ref peak, now);
-                try
-                {
-                    var outcome = await call.SendAsync(prompts[index], Stopwatch.GetElapsedTime(start).TotalSeconds, cancellationToken);
-                    outcomes[index] = outcome;
-                    observer.RequestFinished(label, outcome);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref inFlight);
-                    slots?.Release();
-                }
-            }, cancellationToken));
-        }
-        await Task.WhenAll(tasks);
-        return (outcomes.ToList(), Stopwatch.GetElapsedTime(start).TotalSeconds, peak);
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int seen;
-        while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
-        {
-        }
     }
 
     private static async Task<string> FirstModelAsync(HttpClient http, Uri baseUrl, string? apiKey, CancellationToken cancellationToken)

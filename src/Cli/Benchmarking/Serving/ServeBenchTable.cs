@@ -9,8 +9,7 @@ public static class ServeBenchTable
     public static Table Create(ServeBenchReport report)
     {
         var table = new Table()
-            .Title(Markup.Escape($"{report.Model} at {report.Url}: {report.NumPrompts} requests per rate, dataset {report.Dataset} " +
-                                 $"(input {report.InputLength}, output {report.OutputLength}, range {report.RangeRatio}), " +
+            .Title(Markup.Escape($"{report.Model} at {report.Url}: {report.NumPrompts} requests per rate, {DatasetDescription(report)}, " +
                                  $"max concurrency {report.MaxConcurrency?.ToString(CultureInfo.InvariantCulture) ?? "unlimited"}" +
                                  (report.Stream ? "" : ", not streamed")));
         string[] columns = ["rate", "ok", "failed", "req/s", "out tok/s", "total tok/s", "TTFT p50 / p99 ms", "TPOT p50 / p99 ms",
@@ -45,6 +44,55 @@ public static class ServeBenchTable
         return table;
     }
 
+    /// <summary>The multiturn dataset per turn index and for turns 2+: TTFT and what the server reused.</summary>
+    public static Table Turns(ServeBenchReport report)
+    {
+        var table = new Table().Title("Per turn: TTFT (ms) and prompt reuse, means per completed request");
+        table.AddColumn("rate").AddColumn("turn");
+        foreach (string column in (string[])["ok / sent", "prompt tok", "TTFT p50 / p90", "KV sent KiB", "KV reused KiB", "reused prompt tok",
+                     "cached tok", "computed tok", "hits"])
+            table.AddColumn(new TableColumn(column).RightAligned());
+        foreach (var r in report.Rates)
+        {
+            foreach (var t in r.Turns ?? [])
+            {
+                table.AddRow(r.Rate, t.Turn, $"{Count(t.Completed)} / {Count(t.Requests)}", Number(t.MeanPromptTokens, "0.0"),
+                    $"{Number(t.TtftMs.P50, "0.0")} / {Number(t.TtftMs.P90, "0.0")}", Number(t.MeanKvBytesSent / 1024, "0.0"),
+                    Number(t.MeanKvBytesReused / 1024, "0.0"), Number(t.MeanReusedPromptTokens, "0.0"), Number(t.MeanCachedTokens, "0.0"),
+                    Number(t.MeanPromptTokensComputed, "0.0"), Percent(t.HitShare));
+            }
+        }
+        return table;
+    }
+
+    /// <summary>Per rate, the prompt tokens the prefill node computed against those it took from its prefix cache.</summary>
+    public static Table PromptReuse(ServeBenchReport report)
+    {
+        var table = new Table().Title("Prefix cache: prompt tokens per completed request");
+        table.AddColumn("rate");
+        foreach (string column in (string[])["prompt tok", "computed tok", "cached share"]) table.AddColumn(new TableColumn(column).RightAligned());
+        foreach (var r in report.Rates)
+        {
+            double? prompt = r.Completed == 0 ? null : (double)r.TotalInputTokens / r.Completed;
+            table.AddRow(r.Rate, Number(prompt, "0.0"), Number(r.PromptTokensComputedPerRequest, "0.0"), Percent(r.CachedTokenShare));
+        }
+        return table;
+    }
+
+    /// <summary>The dataset and the lengths that shape it, as the table titles and RESULTS-serving.md name it.</summary>
+    public static string DatasetDescription(ServeBenchReport report)
+    {
+        if (report.Conversation is { } c)
+        {
+            var (shortest, longest) = c.UserTokenRange;
+            return $"dataset multiturn ({c.Conversations} conversations × {c.Turns} turns, system prompt {c.SystemTokens} tokens, " +
+                   $"user messages {shortest}–{longest} tokens, think time {Number(c.ThinkTimeSeconds, "0.###")} s mean, output {report.OutputLength})";
+        }
+        if (report.SharedPrefix is { } p)
+            return $"dataset shared-prefix (prefix {p.PrefixTokens} + suffix {p.SuffixTokens} tokens, output {report.OutputLength})";
+        return $"dataset {report.Dataset} (input {report.InputLength}, output {report.OutputLength}, range {report.RangeRatio})";
+    }
+
     /// <summary>The failure reasons of every rate, so none is hidden behind a count.</summary>
     public static IEnumerable<string> FailureLines(ServeBenchReport report) =>
         report.Rates.SelectMany(r => r.Failures.Select(f => $"rate {r.Rate}: {f.Count} × {f.Reason}"));
@@ -58,6 +106,8 @@ public static class ServeBenchTable
 
     public static string Number(double? value, string format) =>
         value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
+
+    public static string Percent(double? share) => share is { } s ? Number(s * 100, "0") + "%" : "–";
 
     private static string Count(int value) => value.ToString(CultureInfo.InvariantCulture);
 

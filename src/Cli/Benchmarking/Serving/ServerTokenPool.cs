@@ -1,6 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using PdServe.Cli.Terminal;
 
 namespace PdServe.Cli.Benchmarking.Serving;
@@ -26,24 +23,7 @@ public static class ServerTokenPool
     public static async Task<int[]> OrdinaryTokenIdsAsync(HttpClient http, Uri baseUrl, string model, string? apiKey,
         CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "tokenize"))
-        {
-            Content = JsonContent.Create(new { model, prompt = ProbeText, add_special_tokens = false }),
-        };
-        if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        using HttpResponseMessage response = await http.SendAsync(request, cancellationToken);
-        string body = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-            throw new CliError($"the server's /tokenize answered HTTP {(int)response.StatusCode}; pass --tokenizer DIR with the served model's tokenizer");
-        try
-        {
-            using JsonDocument json = JsonDocument.Parse(body);
-            int[] ids = json.RootElement.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).Distinct().Order().ToArray();
-            return ids.Length > 0 ? ids : throw new CliError("the server's /tokenize returned no tokens for the probe text");
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new CliError($"the server's /tokenize answer is not vLLM's shape ({e.Message}); pass --tokenizer DIR");
-        }
+        int[] ids = (await TokenizeEndpoint.EncodeAsync(http, baseUrl, model, apiKey, ProbeText, cancellationToken)).Distinct().Order().ToArray();
+        return ids.Length > 0 ? ids : throw new CliError("the server's /tokenize returned no tokens for the probe text");
     }
 }
