@@ -66,7 +66,7 @@ public sealed class FaultIsolationTests : IDisposable
         Assert.Equal(4, ok.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         await AssertAvailable(chain);
         // Nothing runs or waits; the good request's prompt is parked for a next turn, and only that.
-        DecodeNode decodeNode = Decode(chain);
+        var decodeNode = Decode(chain);
         Assert.Equal(new LoadReport(0, 0, 0, decodeNode.Budget.ParkedBytes), decodeNode.Load);
         Assert.Equal(0, decodeNode.Budget.ReservedBytes);
     }
@@ -109,7 +109,7 @@ public sealed class FaultIsolationTests : IDisposable
         var error = await Assert.ThrowsAsync<RpcException>(() => direct);
         Faults.AssertFault(error, StatusCode.Unavailable, FaultSide.Peer);
         // Nothing runs or waits; the good request's prompt is parked for a next turn, and only that.
-        DecodeNode decodeNode = Decode(chain);
+        var decodeNode = Decode(chain);
         Assert.Equal(new LoadReport(0, 0, 0, decodeNode.Budget.ParkedBytes), decodeNode.Load);
         Assert.Equal(0, decodeNode.Budget.ReservedBytes);
 
