@@ -32,8 +32,10 @@ public sealed class GatewayChain : IAsyncDisposable
     public IReadOnlyList<RunningNode> Decode { get; }
     public HttpClient Http { get; }
 
+    /// <param name="prefillPolicy">The pools' load-balancing policies (round robin unless a test needs another).</param>
     public static async Task<GatewayChain> StartAsync(string model, IReadOnlyList<PrefillNodeOptions> prefillOptions,
-        IReadOnlyList<DecodeNodeOptions> decodeOptions, IPrefillStreamFilter? firstPrefillFilter = null)
+        IReadOnlyList<DecodeNodeOptions> decodeOptions, IPrefillStreamFilter? firstPrefillFilter = null,
+        string prefillPolicy = "RoundRobin", string decodePolicy = "RoundRobin")
     {
         var prefill = new List<RunningNode>();
         var decode = new List<RunningNode>();
@@ -51,8 +53,8 @@ public sealed class GatewayChain : IAsyncDisposable
                 ["Gateway:ModelName"] = ModelName,
                 ["Gateway:LoadPollInterval"] = "00:00:00.200",
             };
-            AddPool(settings, "prefill", prefill);
-            AddPool(settings, "decode", decode);
+            AddPool(settings, "prefill", prefill, prefillPolicy);
+            AddPool(settings, "decode", decode, decodePolicy);
             WebApplication gateway = GatewayApplication.Build(new GatewayHostSettings
             {
                 Urls = "http://127.0.0.1:0",
@@ -69,9 +71,9 @@ public sealed class GatewayChain : IAsyncDisposable
         }
     }
 
-    private static void AddPool(Dictionary<string, string?> settings, string pool, IReadOnlyList<RunningNode> nodes)
+    private static void AddPool(Dictionary<string, string?> settings, string pool, IReadOnlyList<RunningNode> nodes, string policy)
     {
-        foreach (var (key, value) in GatewayPoolSettings.For(pool, nodes.Select(n => n.Address.ToString()), "RoundRobin", TimeSpan.FromSeconds(5)))
+        foreach (var (key, value) in GatewayPoolSettings.For(pool, nodes.Select(n => n.Address.ToString()), policy, TimeSpan.FromSeconds(5)))
             settings[key] = value;
     }
 
