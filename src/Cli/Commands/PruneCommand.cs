@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using PdServe.Cli.Options;
 using PdServe.Cli.Pruning;
@@ -23,7 +24,16 @@ public static class PruneCommand
     {
         var model = DefaultModel.Option();
         var calib = new Option<string>("--calib") { Description = "Calibration text: documents separated by blank lines", HelpName = "FILE", Required = true };
-        var prefillSkip = OptionChecks.Int("--prefill-skip", 0, "K_P: blocks the prefill stage skips", "K_P").Require(n => n >= 0, "an integer >= 0");
+        var prefillSkip = new Option<string>("--prefill-skip")
+        {
+            Description = "K_P: blocks the prefill stage skips, or auto: the most (up to K_D) whose greedy removal keeps the prefill " +
+                          "objective within --prefill-kl-budget",
+            HelpName = "K_P|auto",
+            DefaultValueFactory = _ => "0",
+        }.Require(text => text == "auto" || (int.TryParse(text, out int k) && k >= 0), "auto or an integer >= 0");
+        var prefillBudget = OptionChecks.Double("--prefill-kl-budget", 0.05,
+                "With --prefill-skip auto: the largest prefill objective (mean KL over prompt positions, nats) the removed blocks may cost", "KL")
+            .Require(x => x > 0, "> 0");
         var decodeSkip = OptionChecks.Int("--decode-skip", 0, "K_D: blocks the decode stage skips (>= K_P; includes the prefill set)", "K_D")
             .Require(n => n >= 0, "an integer >= 0");
         var kvLayers = new Option<string>("--kv-layers")
@@ -72,16 +82,19 @@ public static class PruneCommand
 
         var command = new Command("prune", "Search the blocks each stage skips and the KV layers; write a prune plan")
         {
-            model, calib, prefillSkip, decodeSkip, kvLayers, kvFirst, kvLast, seed, iterations, promptTokens, continuationTokens, calibTokens,
+            model, calib, prefillSkip, prefillBudget, decodeSkip, kvLayers, kvFirst, kvLast, seed, iterations, promptTokens, continuationTokens, calibTokens,
             similarity, output, eval, evalTokens, report, heal, healData, healWindow, healLr, healSteps, threads,
         };
         command.SetAction(parseResult =>
         {
             TorchThreads.Apply(parseResult.GetValue(threads));
             KvLayerRequest.TryParse(parseResult.GetValue(kvLayers)!, out KvLayerRequest kvRequest);
+            string prefillCount = parseResult.GetValue(prefillSkip)!;
+            bool prefillAuto = prefillCount == "auto";
             var options = new PruneOptions
             {
-                PrefillSkip = parseResult.GetValue(prefillSkip),
+                PrefillSkip = prefillAuto ? parseResult.GetValue(decodeSkip) : int.Parse(prefillCount, CultureInfo.InvariantCulture),
+                PrefillKlBudget = prefillAuto ? parseResult.GetValue(prefillBudget) : null,
                 DecodeSkip = parseResult.GetValue(decodeSkip),
                 KvLayers = kvRequest,
                 Seed = parseResult.GetValue(seed),

@@ -13,9 +13,10 @@ using Spectre.Console;
 namespace PdServe.Cli.Pruning;
 
 /// <summary>
-/// <c>pdserve prune --eval</c>: scores the unpruned model, ShortGPT at K_P and K_D, the plan, and the plan with its KV
-/// policy on held-out text — with <c>--heal</c> also the healed plan (without and with its KV policy) and ShortGPT at
-/// K_D healed with the same budget on the same text —, prints the table and adds the run to the quality report.
+/// <c>pdserve prune --eval</c>: scores the unpruned model, ShortGPT at K_P and K_D, the plan, and the plan and ShortGPT at
+/// K_D with the plan's KV policy on held-out text — with <c>--heal</c> also the healed plan and ShortGPT at K_D healed
+/// with the same budget on the same text, each without and with the KV policy —, prints the table and adds the run to
+/// the quality report.
 /// </summary>
 public static class PruneEvaluation
 {
@@ -23,19 +24,26 @@ public static class PruneEvaluation
     public static void Run(CliContext context, LoadedModel model, TextDocuments held, PruneOutcome outcome, PruneRequest request,
         (HealingResult Result, TextDocuments Data, HealingOptions Options)? healing, CancellationToken cancellation)
     {
-        PruneOptions options = request.Options;
+        // K_P as the search chose it (--prefill-skip auto), not as asked.
+        PruneOptions options = request.Options with { PrefillSkip = outcome.Plan.PrefillSkip.Count };
         var similarities = outcome.Evidence.Similarities;
         var staged = StagedPruning.FromPlan(outcome.Plan);
         var rows = new List<(string Method, StagedPruning Pruning)> { (ReportRow.Unpruned, StagedPruning.Unpruned) };
         foreach (int k in new[] { options.PrefillSkip, options.DecodeSkip }.Where(k => k > 0).Distinct())
             rows.Add((ReportRow.ShortGpt, StagedPruning.Uniform(ShortGptBaseline.Remove(similarities, k))));
         rows.Add((ReportRow.PdServe, staged.WithoutKvPolicy()));
-        if (outcome.Plan.Kv.SelectedLayers.Count > 0) rows.Add((ReportRow.PdServeWithKv, staged));
-        // The baseline gets the plan's healing budget on the same text, so the comparison stays fair.
+        bool kvPolicy = outcome.Plan.Kv.SelectedLayers.Count > 0;
+        if (kvPolicy) rows.Add((ReportRow.PdServeWithKv, staged));
+        // The baseline gets the plan's healing budget and its KV policy on the same text, so the comparison stays fair.
         StagedPruning shortGptAtDecode = StagedPruning.Uniform(ShortGptBaseline.Remove(similarities, options.DecodeSkip));
+        if (kvPolicy && options.DecodeSkip > 0) rows.Add((ReportRow.ShortGptWithKv, shortGptAtDecode.WithKvPolicy(outcome.Plan.KvPolicy)));
         using HealingResult? shortGptHealed = healing is not { } heal || options.DecodeSkip == 0 ? null
             : PruneRunner.Heal(context, model, request.ModelDir, shortGptAtDecode, heal.Data, heal.Options, "ShortGPT ", cancellation);
-        if (shortGptHealed is not null) rows.Add((ReportRow.ShortGptHealed, shortGptAtDecode with { Models = shortGptHealed.Models }));
+        if (shortGptHealed is not null)
+        {
+            rows.Add((ReportRow.ShortGptHealed, shortGptAtDecode with { Models = shortGptHealed.Models }));
+            if (kvPolicy) rows.Add((ReportRow.ShortGptHealedWithKv, shortGptAtDecode.WithKvPolicy(outcome.Plan.KvPolicy) with { Models = shortGptHealed.Models }));
+        }
         if (healing is { Result: var healed })
         {
             rows.Add((ReportRow.PdServeHealed, staged.WithoutKvPolicy() with { Models = healed.Models }));
@@ -62,6 +70,7 @@ public static class PruneEvaluation
     {
         ReportRow.Unpruned => method,
         ReportRow.ShortGpt or ReportRow.ShortGptHealed => $"{method}: skip [{string.Join(',', pruning.DecodeSkip.Order())}]",
+        ReportRow.ShortGptWithKv or ReportRow.ShortGptHealedWithKv => $"{method}: skip [{string.Join(',', pruning.DecodeSkip.Order())}] kv [{string.Join(',', pruning.Kv.SelectedLayers)}]",
         _ => $"{method}: {pruning}",
     };
 }

@@ -24,6 +24,13 @@ public sealed record StagedPruning(IReadOnlySet<int> PrefillSkip, IReadOnlySet<i
 
     public StagedPruning WithoutKvPolicy() => this with { Kv = KvPolicy.KeepAll };
 
+    /// <summary>
+    /// <paramref name="policy"/> applied to this pruning: its selected layers that decode still runs (a skipped block has
+    /// no KV to prune), so another method can be scored under a plan's token-aware policy.
+    /// </summary>
+    public StagedPruning WithKvPolicy(KvPolicy policy) =>
+        this with { Kv = policy with { SelectedLayers = policy.SelectedLayers.Where(l => !DecodeSkip.Contains(l)).ToArray() } };
+
     public bool IsUnpruned => PrefillSkip.Count == 0 && DecodeSkip.Count == 0 && Kv.SelectedLayers.Count == 0 && Models is null;
 
     public override string ToString()

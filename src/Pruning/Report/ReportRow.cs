@@ -17,6 +17,8 @@ public sealed record ReportRow(
     public const string PdServe = "PdServe";
     public const string PdServeWithKv = "PdServe + KV";
     public const string ShortGptHealed = "ShortGPT + heal";
+    public const string ShortGptWithKv = "ShortGPT + KV";
+    public const string ShortGptHealedWithKv = "ShortGPT + heal + KV";
     public const string PdServeHealed = "PdServe + heal";
     public const string PdServeHealedWithKv = "PdServe + heal + KV";
 }

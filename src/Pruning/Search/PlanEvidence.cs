@@ -22,6 +22,7 @@ public static class PlanEvidence
         ["kv_layers"] = options.KvLayers.ToString(),
         ["kv_coverage_threshold"] = options.KvCoverageThreshold,
         ["kv_perplexity_budget"] = options.KvPerplexityBudget,
+        ["prefill_kl_budget"] = options.PrefillKlBudget,
         ["objective"] = "mean KL(unpruned || pruned) of next-token distributions, nats per position; prefill: prompt positions, " +
                         "decode: continuation positions with the prompt KV from the prefill stage",
         ["annealing"] = $"swap moves; Metropolis exp(-delta/T); T_i = T0*alpha^i, T0 = {SimulatedAnnealing.InitialTemperatureFraction} x start objective, " +

@@ -6,8 +6,14 @@ namespace PdServe.Pruning.Search;
 /// <summary>What <c>pdserve prune</c> searches for.</summary>
 public sealed record PruneOptions
 {
-    /// <summary>K_P: blocks the prefill stage skips.</summary>
+    /// <summary>K_P: blocks the prefill stage skips; with <see cref="PrefillKlBudget"/>, the most it may skip.</summary>
     public required int PrefillSkip { get; init; }
+    /// <summary>
+    /// When set (<c>--prefill-skip auto</c>), the search chooses K_P: the largest count up to <see cref="PrefillSkip"/>
+    /// whose greedy removal keeps the prefill objective (mean KL over prompt positions, nats) within this budget.
+    /// Prefill is the more sensitive stage, so it gets only the blocks it can spare.
+    /// </summary>
+    public double? PrefillKlBudget { get; init; }
     /// <summary>K_D: blocks the decode stage skips (≥ K_P; the prefill set is part of it).</summary>
     public required int DecodeSkip { get; init; }
     public KvLayerRequest KvLayers { get; init; } = KvLayerRequest.Automatic;

@@ -31,6 +31,14 @@ public static class PruneSearch
 
         (IReadOnlySet<int> prefillGreedySet, IReadOnlyList<GreedyRemoval.Step> prefillSteps) = GreedyRemoval.Run(none, all,
             options.PrefillSkip, objective.Prefill, Phase("prefill: greedy removal"), cancellation);
+        if (options.PrefillKlBudget is { } budget)
+        {
+            // Greedy removal ran to the most K_P may be; keep the steps that stay within the budget.
+            int chosen = prefillSteps.TakeWhile(step => step.Objective <= budget).Count();
+            prefillSteps = prefillSteps.Take(chosen).ToArray();
+            prefillGreedySet = prefillSteps.Select(step => step.Block).ToHashSet();
+            options = options with { PrefillSkip = chosen };
+        }
         SimulatedAnnealing.Result prefillAnnealing = SimulatedAnnealing.Refine(prefillGreedySet, none, all, options.Iterations,
             options.Seed, objective.Prefill, Phase("prefill: annealing"), cancellation);
         IReadOnlySet<int> prefillSkip = prefillAnnealing.Best;

@@ -38,10 +38,12 @@ public sealed class SearchFixture : IDisposable
         PromptTokens = 16, ContinuationTokens = 8, MaxTokens = 24 * 8, First = 2, Last = 3, BatchSize = 4,
     };
 
-    public PruneOutcome Search(int prefillSkip, int decodeSkip, int seed = 1, int iterations = 12, KvLayerRequest? kv = null) =>
+    public PruneOutcome Search(int prefillSkip, int decodeSkip, int seed = 1, int iterations = 12, KvLayerRequest? kv = null,
+        double? prefillKlBudget = null) =>
         PruneSearch.Run(Model, Calibration, new PruneOptions
         {
             PrefillSkip = prefillSkip,
+            PrefillKlBudget = prefillKlBudget,
             DecodeSkip = decodeSkip,
             Seed = seed,
             Iterations = iterations,
