@@ -111,7 +111,7 @@ public static class EngineThroughputBenchmark
         return stopwatch.Elapsed.TotalSeconds;
     }
 
-    internal static double Median(IEnumerable<double> values)
+    public static double Median(IEnumerable<double> values)
     {
         double[] sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;

@@ -69,7 +69,8 @@ public sealed class PruneCommandTests : IDisposable
         using (JsonDocument results = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "results.json"))))
         {
             string[] methods = results.RootElement[0].GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("method").GetString()!).ToArray();
-            Assert.Equal(new[] { "unpruned", "ShortGPT", "ShortGPT", "PdServe", "PdServe + KV", "ShortGPT + heal", "PdServe + heal", "PdServe + heal + KV" }, methods);
+            Assert.Equal(new[] { "unpruned", "ShortGPT", "ShortGPT", "PdServe", "PdServe + KV", "ShortGPT + KV", "ShortGPT + heal", "ShortGPT + heal + KV",
+                "PdServe + heal", "PdServe + heal + KV" }, methods);
         }
 
         CliRun eval = CliRun.Of("eval", "--model", model, "--data", heldOut, "--plan", plan, "--window", "24", "--prompt-tokens", "8", "--threads", "1");
@@ -107,7 +108,7 @@ public sealed class PruneCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(report, "REPORT.md")));
         Assert.True(new FileInfo(Path.Combine(report, "perplexity.png")).Length > 1000);
         using (JsonDocument results = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "results.json"))))
-            Assert.Equal(5, results.RootElement[0].GetProperty("rows").GetArrayLength()); // unpruned, ShortGPT K_P and K_D, plan, plan + KV
+            Assert.Equal(6, results.RootElement[0].GetProperty("rows").GetArrayLength()); // unpruned, ShortGPT K_P and K_D, plan, plan + KV, ShortGPT K_D + KV
 
         CliRun eval = CliRun.Of("eval", "--model", model, "--data", heldOut, "--plan", plan, "--window", "24", "--prompt-tokens", "8", "--threads", "1");
         Assert.True(eval.ExitCode == 0, eval.Stderr);

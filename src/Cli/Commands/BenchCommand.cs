@@ -7,7 +7,7 @@ namespace PdServe.Cli.Commands;
 public static class BenchCommand
 {
     public static Command Create(CliContext context) =>
-        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead, serving, soak and chaos, multi-host scaling)")
+        new("bench", "Benchmarks (machine ceilings, engine throughput, KV transfer, gateway overhead, serving, soak and chaos, multi-host scaling, the pruning report)")
         {
             BenchEngineCommand.Create(context),
             BenchTransferCommand.Create(context),
@@ -16,5 +16,6 @@ public static class BenchCommand
             BenchScenariosCommand.Create(context),
             BenchChaosCommand.Create(context),
             BenchScaleCommand.Create(context),
+            BenchPruningCommand.Create(context),
         };
 }

@@ -56,6 +56,9 @@ public static class PruneCommand
             .Require(d => d is >= -1 and <= 1, "in [-1, 1]");
         var output = new Option<string>("--out") { Description = "Where to write the plan (JSON)", HelpName = "FILE", Required = true };
         var eval = new Option<string>("--eval") { Description = "Held-out text for the quality report (never the calibration text)", HelpName = "FILE" };
+        var evalPromptTokens = OptionChecks.Int("--eval-prompt-tokens", 0,
+                "Prompt tokens of each held-out window, the rest of the model's context being the scored continuation (0: --prompt-tokens)")
+            .Require(n => n >= 0, "an integer >= 0");
         var evalTokens = OptionChecks.OptionalLong("--eval-tokens", "Score at most this many held-out tokens (default: all)")
             .Require(n => n is null or >= 1, "an integer >= 1");
         var report = new Option<string>("--report")
@@ -83,7 +86,7 @@ public static class PruneCommand
         var command = new Command("prune", "Search the blocks each stage skips and the KV layers; write a prune plan")
         {
             model, calib, prefillSkip, prefillBudget, decodeSkip, kvLayers, kvFirst, kvLast, seed, iterations, promptTokens, continuationTokens, calibTokens,
-            similarity, output, eval, evalTokens, report, heal, healData, healWindow, healLr, healSteps, threads,
+            similarity, output, eval, evalPromptTokens, evalTokens, report, heal, healData, healWindow, healLr, healSteps, threads,
         };
         command.SetAction(parseResult =>
         {
@@ -128,6 +131,7 @@ public static class PruneCommand
             {
                 Heal = healing,
                 HealDataPath = parseResult.GetValue(healData),
+                EvalPromptTokens = parseResult.GetValue(evalPromptTokens) is > 0 and int evalPrompt ? evalPrompt : null,
             });
         });
         return command;

@@ -51,13 +51,13 @@ public static class PruneEvaluation
         }
         string reportDirectory = request.ReportDir, planPath = request.OutPath;
 
-        var evaluationOptions = new EvaluationOptions { MaxTokens = request.EvalTokens, PromptTokens = options.Calibration.PromptTokens };
+        int promptTokens = request.EvalPromptTokens ?? options.Calibration.PromptTokens;
+        var evaluationOptions = new EvaluationOptions { MaxTokens = request.EvalTokens, PromptTokens = promptTokens };
         IReadOnlyList<EvaluationResult> results = PhasedProgress.Run(context, progress => PruningGuard.Run(() =>
             new Evaluator(model, evaluationOptions).Evaluate(held, rows.Select(r => (Label(r.Method, r.Pruning), r.Pruning)).ToArray(),
                 new Progress<double>(f => progress.Report(new ProgressUpdate("held-out evaluation", f))), cancellation)));
         EvaluationTable.Write(context, $"Held-out evaluation on {Path.GetFileName(held.Path)}", results);
 
-        int promptTokens = options.Calibration.PromptTokens;
         var run = new ReportRun(options.PrefillSkip, options.DecodeSkip, Path.GetFileName(planPath), Path.GetFileName(held.Path), held.Sha256,
             promptTokens, KvBytes.Ratio(model.Model.Config.NumLayers, outcome.Plan.DecodeSkipSet, outcome.Plan.KvPolicy, promptTokens), request.CommandLine,
             results.Select((r, i) => new ReportRow(rows[i].Method, r.Pruning.PrefillSkip.Order().ToArray(), r.Pruning.DecodeSkip.Order().ToArray(),

@@ -13,4 +13,6 @@ public sealed record PruneRequest(string ModelDir, string CalibPath, string OutP
     public HealingOptions? Heal { get; init; }
     /// <summary>Distillation text; null heals on the calibration text past the part the search scored.</summary>
     public string? HealDataPath { get; init; }
+    /// <summary>Prompt tokens of each held-out window (the rest of the context is the scored continuation); null: the calibration's.</summary>
+    public int? EvalPromptTokens { get; init; }
 }

@@ -15,6 +15,7 @@ public static class QualityReport
     public const string ResultsFileName = "results.json";
     public const string MarkdownFileName = "REPORT.md";
     public const string PlotFileName = "perplexity.png";
+    public const string MeasurementsFileName = "measurements.json";
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -34,12 +35,28 @@ public static class QualityReport
         runs.Add(run);
         runs.Sort((a, b) => (a.DecodeSkip, a.PrefillSkip).CompareTo((b.DecodeSkip, b.PrefillSkip)));
         WriteAtomically(resultsPath, JsonSerializer.Serialize(runs, JsonOptions) + "\n");
-        WriteAtomically(Path.Combine(directory, MarkdownFileName), Markdown(runs));
+        WriteAtomically(Path.Combine(directory, MarkdownFileName), Markdown(runs, ReadMeasurements(directory)));
         PerplexityPlot.Save(Path.Combine(directory, PlotFileName), runs);
         return runs;
     }
 
-    public static string Markdown(IReadOnlyList<ReportRun> runs)
+    /// <summary>Replaces the report's measurements (stage speeds, measured KV bytes) and rebuilds REPORT.md with them.</summary>
+    public static void SetMeasurements(string directory, PruningMeasurements measurements)
+    {
+        Directory.CreateDirectory(directory);
+        WriteAtomically(Path.Combine(directory, MeasurementsFileName), JsonSerializer.Serialize(measurements, JsonOptions) + "\n");
+        string resultsPath = Path.Combine(directory, ResultsFileName);
+        var runs = File.Exists(resultsPath) ? JsonSerializer.Deserialize<List<ReportRun>>(File.ReadAllText(resultsPath), JsonOptions) ?? [] : [];
+        WriteAtomically(Path.Combine(directory, MarkdownFileName), Markdown(runs, measurements));
+    }
+
+    private static PruningMeasurements? ReadMeasurements(string directory)
+    {
+        string path = Path.Combine(directory, MeasurementsFileName);
+        return File.Exists(path) ? JsonSerializer.Deserialize<PruningMeasurements>(File.ReadAllText(path), JsonOptions) : null;
+    }
+
+    public static string Markdown(IReadOnlyList<ReportRun> runs, PruningMeasurements? measurements = null)
     {
         string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
         string Blocks(IReadOnlyList<int> blocks) => blocks.Count == 0 ? "–" : string.Join(",", blocks);
@@ -67,10 +84,33 @@ public static class QualityReport
         foreach (ReportRun run in runs)
             text.AppendLine($"- K_P {run.PrefillSkip}, K_D {run.DecodeSkip}: {F(run.KvBytesRatio, "F2")}× at n = {run.PromptTokens} ({run.PlanFile})");
         text.AppendLine().AppendLine($"![perplexity vs blocks removed]({PlotFileName})").AppendLine();
+        if (measurements is not null) AppendMeasurements(text, measurements);
         text.AppendLine("## Commands").AppendLine();
         foreach (ReportRun run in runs)
             text.AppendLine($"- `{run.Command}` (held-out text {run.EvalFile}, sha256 {run.EvalSha256[..16]}…)");
+        if (measurements is not null) text.AppendLine($"- `{measurements.Command}` (every run above, the speeds and the measured bytes; {MeasurementsFileName})");
         return text.ToString();
+    }
+
+    private static void AppendMeasurements(StringBuilder text, PruningMeasurements measurements)
+    {
+        string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+        text.AppendLine("## Stage speed").AppendLine();
+        text.AppendLine($"`pdserve bench engine --plan` per configuration, medians of interleaved rounds, on {measurements.Machine}: the prefill");
+        text.AppendLine("stage's prompt throughput (512 tokens) and the decode stage's with the decode nodes' kernel, each over the unpruned model's.").AppendLine();
+        text.AppendLine("| configuration | K_P | K_D | prefill tok/s | × | decode b1 tok/s | × | decode b16 tok/s | × |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (StageSpeed speed in measurements.Speeds)
+            text.AppendLine($"| {speed.Configuration} | {speed.PrefillSkip} | {speed.DecodeSkip} | {F(speed.PrefillTokensPerSecond, "N0")} | {F(speed.PrefillSpeedup, "F2")} | " +
+                            $"{F(speed.DecodeBatch1TokensPerSecond, "N0")} | {F(speed.DecodeBatch1Speedup, "F2")} | {F(speed.DecodeBatch16TokensPerSecond, "N0")} | {F(speed.DecodeBatch16Speedup, "F2")} |");
+        text.AppendLine().AppendLine("## KV bytes per request, measured").AppendLine();
+        text.AppendLine("One request per prompt length through `pdserve up --plan` (1 prefill, 1 decode node): the decode node's reported bytes of an");
+        text.AppendLine("unpruned float32 transfer and of what travelled.").AppendLine();
+        text.AppendLine("| configuration | prompt tokens | full bytes | sent bytes | fewer bytes |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (MeasuredKvBytes bytes in measurements.KvBytes)
+            text.AppendLine($"| {bytes.Configuration} | {bytes.PromptTokens} | {F(bytes.BytesFull, "N0")} | {F(bytes.BytesSent, "N0")} | {F(bytes.Reduction, "F2")}× |");
+        text.AppendLine();
     }
 
     private static void WriteAtomically(string path, string content)
