@@ -53,8 +53,7 @@ public static class ServingResultsMarkdown
             {
                 if (run.Report is null)
                 {
-                    string why = run.Skipped is not null ? "skipped: " + run.Skipped : "failed: " + run.Error;
-                    md.AppendLine($"| {run.Scenario.Name} | {Cell(why)} | | | | | | | | | | |");
+                    md.AppendLine(NotRunRow(run));
                     continue;
                 }
                 foreach (var r in run.Report.Rates)
@@ -133,8 +132,7 @@ public static class ServingResultsMarkdown
         {
             if (run.Report is null)
             {
-                string why = run.Skipped is not null ? "skipped: " + run.Skipped : "failed: " + run.Error;
-                md.AppendLine($"| {run.Scenario.Name} | {Cell(why)} | | | | | | | | | | |");
+                md.AppendLine(NotRunRow(run));
                 continue;
             }
             foreach (var r in run.Report.Rates)
@@ -192,4 +190,11 @@ public static class ServingResultsMarkdown
         value is { } v && baseline is { } b && b > 0 ? (v / b).ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–";
 
     private static string F(double? value, string format) => ServeBenchTable.Number(value, format);
+
+    /// <summary>A scenario that produced no report: its name and why, across a twelve-column table.</summary>
+    private static string NotRunRow(ScenarioRun run)
+    {
+        string why = run.Skipped is not null ? "skipped: " + run.Skipped : "failed: " + run.Error;
+        return $"| {run.Scenario.Name} | {Cell(why)} | | | | | | | | | | |";
+    }
 }
