@@ -10,6 +10,9 @@ namespace LlamaCppPeer.LlamaCpp;
 /// </summary>
 public sealed class LlamaCppSession : IDisposable
 {
+    /// <summary>llama.cpp pads a context to a multiple of this many KV cells.</summary>
+    private const int ContextPage = 256;
+
     private readonly LLamaWeights weights;
     private readonly LLamaContext context;
     private readonly LLamaBatch batch = new();
@@ -36,8 +39,10 @@ public sealed class LlamaCppSession : IDisposable
             // One KV stream per sequence: attention reads only its own sequence's cells (llama.cpp's faster
             // setting when sequences share no prefix, as here).
             KVUnified = false,
-            // With separate streams llama.cpp splits the context evenly between the sequences.
-            ContextSize = (uint)(settings.TokensPerSequence * settings.Sequences),
+            // With separate streams llama.cpp splits the context evenly between the sequences, after padding it
+            // to whole 256-cell pages and rounding down to a multiple of the sequence count; whole pages per
+            // sequence keep that rounding from taking cells a sequence needs.
+            ContextSize = (uint)(RoundUp(settings.TokensPerSequence, ContextPage) * settings.Sequences),
             BatchSize = (uint)settings.BatchTokens,
             // Set either way: left unset, llama.cpp decides by itself ("auto").
             FlashAttention = settings.FlashAttention,
@@ -91,6 +96,8 @@ public sealed class LlamaCppSession : IDisposable
         // The CPU backend may return before the graph is done; a timing must include the whole step.
         context.NativeHandle.Synchronize();
     }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -28,6 +29,8 @@ public sealed record PeerReport(
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        // The tensor summary's "×" stays readable instead of becoming \u00D7; the file is data, never HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public void WriteTo(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Options) + "\n");
