@@ -1,19 +1,12 @@
 namespace LlamaCppPeer.Gguf;
 
-/// <summary>The type tag GGUF writes before each metadata value (the numbering is the format's, version 3).</summary>
+/// <summary>
+/// The type tags GGUF writes before a metadata value, numbered as the format (version 3) numbers them; only the
+/// ones the llama metadata needs.
+/// </summary>
 public enum GgufValueType : uint
 {
-    UInt8 = 0,
-    Int8 = 1,
-    UInt16 = 2,
-    Int16 = 3,
     UInt32 = 4,
-    Int32 = 5,
     Float32 = 6,
-    Bool = 7,
     String = 8,
-    Array = 9,
-    UInt64 = 10,
-    Int64 = 11,
-    Float64 = 12,
 }
