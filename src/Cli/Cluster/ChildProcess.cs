@@ -73,6 +73,13 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Waits for the process to end by itself (after its output was forwarded) and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        await process.WaitForExitAsync(cancellationToken);
+        return process.ExitCode;
+    }
+
     /// <summary>SIGTERM, then a kill of the process tree if it is still running after <paramref name="grace"/>.</summary>
     public void Stop(TimeSpan grace)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using PdServe.Cli.Benchmarking.Scenarios;
+using PdServe.Cli.Cluster;
 using PdServe.Cli.Terminal;
 using PdServe.Engine.Loading;
 using PdServe.Pruning.Report;
@@ -43,12 +44,11 @@ public static class PruningBenchRunner
             if (options.Iterations is { } iterations) arguments.AddRange(["--iterations", Invariant(iterations)]);
             if (options.HealMinutes > 0) arguments.AddRange(["--heal", Invariant(options.HealMinutes)]);
             if (options.HealDataPath is { } healData) arguments.AddRange(["--heal-data", healData]);
-            Step(context, arguments);
-            if (Program.Run([.. arguments], context) != ExitCodes.Ok) throw new CliError($"bench pruning: `pdserve {string.Join(' ', arguments)}` failed");
+            await RunStepAsync(context, arguments, cancellation);
             plans.Add(($"K_D {decodeSkip}", planPath, decodeSkip));
         }
 
-        IReadOnlyList<StageSpeed> speeds = MeasureSpeeds(options, plans, context);
+        IReadOnlyList<StageSpeed> speeds = await MeasureSpeedsAsync(options, plans, context, cancellation);
         IReadOnlyList<MeasuredKvBytes> kvBytes = await MeasureKvBytesAsync(options, plans, contextTokens, context, cancellation);
         QualityReport.SetMeasurements(options.OutDir, new PruningMeasurements(options.CommandLine, MachineDescription.Current().ToString(), speeds, kvBytes));
         context.Out.WriteLine($"report: {Path.Combine(options.OutDir, QualityReport.MarkdownFileName)}");
@@ -56,8 +56,8 @@ public static class PruningBenchRunner
     }
 
     /// <summary>Rounds of <c>bench engine</c> over the unpruned model and every plan, interleaved so machine noise hits all alike; medians.</summary>
-    private static IReadOnlyList<StageSpeed> MeasureSpeeds(PruningBenchOptions options, IReadOnlyList<(string Name, string Path, int DecodeSkip)> plans,
-        CliContext context)
+    private static async Task<IReadOnlyList<StageSpeed>> MeasureSpeedsAsync(PruningBenchOptions options,
+        IReadOnlyList<(string Name, string Path, int DecodeSkip)> plans, CliContext context, CancellationToken cancellation)
     {
         string speedDirectory = Path.Combine(options.OutDir, "speed");
         Directory.CreateDirectory(speedDirectory);
@@ -72,8 +72,7 @@ public static class PruningBenchRunner
                 var arguments = new List<string> { "bench", "engine", "--model", options.ModelDir, "--json", json };
                 if (plan is not null) arguments.AddRange(["--plan", plan]);
                 if (options.Smoke) arguments.Add("--smoke");
-                Step(context, arguments);
-                if (Program.Run([.. arguments], context) != ExitCodes.Ok) throw new CliError($"bench pruning: `pdserve {string.Join(' ', arguments)}` failed");
+                await RunStepAsync(context, arguments, cancellation);
                 samples[name].Add(EngineSpeedSample.Read(json, largeBatch: options.Smoke ? 2 : 16));
             }
         }
@@ -132,6 +131,18 @@ public static class PruningBenchRunner
     private static void Step(CliContext context, IReadOnlyList<string> arguments)
     {
         context.Out.WriteLine($"== pdserve {string.Join(' ', arguments)}");
+    }
+
+    /// <summary>
+    /// Runs one documented command as its own pdserve process (each step starts from a fresh process, as a person
+    /// running the listed commands would), its output forwarded; a failed step ends the benchmark.
+    /// </summary>
+    private static async Task RunStepAsync(CliContext context, IReadOnlyList<string> arguments, CancellationToken cancellation)
+    {
+        Step(context, arguments);
+        using ChildProcess step = ChildProcess.Start(arguments[0], PdServeExecutable.StartInfo(arguments), context.Stdout);
+        if (await step.WaitForExitAsync(cancellation) != ExitCodes.Ok)
+            throw new CliError($"bench pruning: `pdserve {string.Join(' ', arguments)}` failed: {step.LastOutput}");
     }
 
     private static string FileName(string configuration) => configuration.Replace("K_D ", "d", StringComparison.Ordinal);
