@@ -27,7 +27,4 @@ public static class PromptPrefixHash
         }
         return hashes;
     }
-
-    /// <summary>The hash of the first <paramref name="count"/> tokens.</summary>
-    public static ulong OfPrefix(IReadOnlyList<int> tokens, int count) => Of(tokens.Take(count).ToArray())[count - 1];
 }
