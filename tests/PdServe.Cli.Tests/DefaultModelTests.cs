@@ -12,12 +12,13 @@ public sealed class DefaultModelTests
     private static string ModelPath => RepoPaths.InRepo(DefaultModel.RelativePath) ?? throw new InvalidOperationException("repository root not found");
 
     [Fact]
-    public void Loads_as_a_12_block_gqa_llama_with_tied_embeddings_within_40_MB()
+    public void Loads_as_a_24_block_gqa_llama_with_2048_context_and_tied_embeddings_within_40_MB()
     {
         using var model = LoadedModel.Load(ModelPath, new ModelLoadOptions());
         var config = model.Model.Config;
         Assert.Equal("LlamaForCausalLM", config.Architecture);
-        Assert.True(config.NumLayers >= 12, $"{config.NumLayers} blocks");
+        Assert.True(config.NumLayers >= 24, $"{config.NumLayers} blocks");
+        Assert.Equal(2048, config.MaxPositionEmbeddings);
         Assert.True(config.NumKvHeads < config.NumHeads, "grouped-query attention");
         Assert.True(config.TieWordEmbeddings);
         Assert.Equal(4096, config.VocabSize);
@@ -33,7 +34,7 @@ public sealed class DefaultModelTests
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         using var json = JsonDocument.Parse(run.Stdout);
-        Assert.Equal(" unto Abraham, Behold, I will give thee a son, and a son in law, and in the seed of Jacob",
+        Assert.Equal(" unto them, Ye shall not see the land which the LORD your God giveth you, and ye shall live, and serve",
             json.RootElement.GetProperty("text").GetString());
         Assert.Equal(24, json.RootElement.GetProperty("token_ids").GetArrayLength());
     }
