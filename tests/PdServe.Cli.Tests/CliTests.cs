@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PdServe.Cli.Cluster;
 using PdServe.Cli.Options;
 using PdServe.Cli.Terminal;
 using PdServe.Engine.Loading;
@@ -132,6 +133,26 @@ public class CliTests
         // The default single prefill node is fine.
         var ok = Program.BuildRootCommand(new CliContext(new StringWriter(), new StringWriter())).Parse(["up", "--link-mbit", "100"]);
         Assert.Empty(ok.Errors);
+    }
+
+    [Fact]
+    public void Up_passes_the_decode_kernel_options_to_decode_nodes_only_and_refuses_int8_without_the_fused_kernel()
+    {
+        var decodeSpec = new NodeSpec(NodeRole.Decode, 0, 7001, 1, [1]);
+        var prefillSpec = new NodeSpec(NodeRole.Prefill, 0, 7000, 1, [0]);
+        string[] kernel = ["--decode-kernel", "torch", "--fast-weights", "auto"];
+        Assert.Equal(["decode", "--model", "m", "--host", "127.0.0.1", "--port", "7001", "--threads", "1", "--prefill-nodes", "http://127.0.0.1:7000",
+                "--decode-kernel", "torch", "--fast-weights", "auto"],
+            NodeProcess.Arguments(decodeSpec, "m", null, [prefillSpec.Address], decodeArguments: kernel));
+        Assert.DoesNotContain("--decode-kernel", NodeProcess.Arguments(prefillSpec, "m", null, [], decodeArguments: kernel));
+
+        var parsed = Program.BuildRootCommand(new CliContext(new StringWriter(), new StringWriter())).Parse(["up", "--decode-kernel", "torch"]);
+        Assert.Empty(parsed.Errors);
+        AssertUsageError(CliRun.Of("up", "--decode-kernel", "slow"), "--decode-kernel");
+        var refused = CliRun.Of("up", "--decode-kernel", "torch", "--fast-weights", "int8");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("--fast-weights int8 needs --decode-kernel fast", refused.Stderr);
+        Assert.DoesNotContain("PdServe is up", refused.Stdout);
     }
 
     [Fact]

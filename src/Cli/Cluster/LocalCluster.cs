@@ -210,7 +210,8 @@ public sealed class LocalCluster(LocalClusterOptions options, string commandName
     {
         lock (nodes)
         {
-            var node = NodeProcess.Start(spec, options.ModelDir, options.PlanFile, nodeToken, PrefillAddresses(specs!), log, timeline, options.Reuse);
+            var node = NodeProcess.Start(spec, options.ModelDir, options.PlanFile, nodeToken, PrefillAddresses(specs!), log, timeline, options.Reuse,
+                options.DecodeNodeArguments);
             if (replacing is null) nodes.Add(node);
             else nodes[nodes.IndexOf(replacing)] = node;
             startedPids.Add(node.Pid);

@@ -18,4 +18,9 @@ public sealed record LocalClusterOptions
     public bool Trace { get; init; }
     /// <summary>Prefix reuse (prefix cache, parked conversations, KV-aware routing); off for a cold baseline.</summary>
     public bool Reuse { get; init; } = true;
+    /// <summary>
+    /// Arguments every decode node gets on top of the ones <c>up</c> sets (<c>--decode-kernel torch</c> to serve with torch's
+    /// decode step, <c>--fast-weights int8</c>); empty leaves the nodes' defaults.
+    /// </summary>
+    public IReadOnlyList<string> DecodeNodeArguments { get; init; } = [];
 }

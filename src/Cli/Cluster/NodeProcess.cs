@@ -34,17 +34,11 @@ public sealed class NodeProcess : IDisposable
     /// <param name="prefillNodes">Addresses of the prefill nodes a decode node may pull KV from (ignored for prefill nodes).</param>
     /// <param name="trace">When set, the node prints its spans as lines (<see cref="PdServe.Telemetry.TracingOptions.SpanLinesVariable"/>) and this takes them.</param>
     /// <param name="reuse">False turns prefix reuse off: no prefix cache on prefill nodes, no parked conversations on decode nodes.</param>
+    /// <param name="decodeArguments">Further arguments of a decode node (ignored for prefill nodes).</param>
     public static NodeProcess Start(NodeSpec spec, string modelDirectory, string? planFile, string? nodeToken, IReadOnlyList<string> prefillNodes,
-        TextWriter log, TraceTimeline? trace = null, bool reuse = true)
+        TextWriter log, TraceTimeline? trace = null, bool reuse = true, IReadOnlyList<string>? decodeArguments = null)
     {
-        var arguments = new List<string>
-        {
-            spec.Role.ToString().ToLowerInvariant(), "--model", modelDirectory, "--host", spec.Host, "--port", spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--threads", spec.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        if (planFile is not null) arguments.AddRange(["--plan", planFile]);
-        if (spec.Role == NodeRole.Decode && prefillNodes.Count > 0) arguments.AddRange(["--prefill-nodes", string.Join(',', prefillNodes)]);
-        if (!reuse) arguments.AddRange(spec.Role == NodeRole.Prefill ? ["--prefix-cache-mb", "0"] : ["--conversation-cache", "off"]);
+        var arguments = Arguments(spec, modelDirectory, planFile, prefillNodes, reuse, decodeArguments);
         var info = spec.NetworkNamespace is null ? PdServeExecutable.StartInfo(arguments) : InNamespace(spec.NetworkNamespace, PdServeExecutable.StartInfo(arguments));
         // Without a token the node must not inherit one from this process's environment.
         if (nodeToken is null) info.Environment.Remove(PdServe.Contracts.NodeToken.EnvironmentVariable);
@@ -56,6 +50,22 @@ public sealed class NodeProcess : IDisposable
         var node = new NodeProcess(spec, ChildProcess.Start(spec.Name, info, log, trace is null ? null : trace.TryAdd));
         node.process.Pin(spec.Cores);
         return node;
+    }
+
+    /// <summary>The node's command line after <c>pdserve</c> (see <see cref="Start"/>).</summary>
+    public static IReadOnlyList<string> Arguments(NodeSpec spec, string modelDirectory, string? planFile, IReadOnlyList<string> prefillNodes,
+        bool reuse = true, IReadOnlyList<string>? decodeArguments = null)
+    {
+        var arguments = new List<string>
+        {
+            spec.Role.ToString().ToLowerInvariant(), "--model", modelDirectory, "--host", spec.Host, "--port", spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--threads", spec.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (planFile is not null) arguments.AddRange(["--plan", planFile]);
+        if (spec.Role == NodeRole.Decode && prefillNodes.Count > 0) arguments.AddRange(["--prefill-nodes", string.Join(',', prefillNodes)]);
+        if (!reuse) arguments.AddRange(spec.Role == NodeRole.Prefill ? ["--prefix-cache-mb", "0"] : ["--conversation-cache", "off"]);
+        if (spec.Role == NodeRole.Decode && decodeArguments is not null) arguments.AddRange(decodeArguments);
+        return arguments;
     }
 
     /// <summary>Waits until <c>/healthz</c> answers 200 (over h2c, as the gateway probes it).</summary>

@@ -39,9 +39,13 @@ public static class UpCommand
         var reuse = OnOffOption.Create("--reuse", true,
             "Prefix reuse: the prefill nodes' prefix cache, the decode nodes' parked conversations and KV-aware routing (off: every request cold)");
 
+        // The decode nodes' own options, passed through so a cluster can serve with torch's step or int8 weights.
+        var decodeKernel = DecodeKernelOptions.Kernel();
+        var fastWeights = DecodeKernelOptions.Weights();
+
         var command = new Command("up", "Start a local cluster: prefill and decode nodes and the OpenAI-compatible gateway")
         {
-            model, plan, prefill, decode, port, startupTimeout, linkMbit, trace, reuse,
+            model, plan, prefill, decode, port, startupTimeout, linkMbit, trace, reuse, decodeKernel, fastWeights,
         };
         command.Validators.Add(result =>
         {
@@ -53,6 +57,9 @@ public static class UpCommand
         command.SetAction((parseResult, cancellationToken) =>
         {
             string modelDir = parseResult.GetRequiredValue(model);
+            string kernel = parseResult.GetValue(decodeKernel)!, weights = parseResult.GetValue(fastWeights)!;
+            // Refuses int8 without the fused kernel here, before any node starts.
+            DecodeKernelOptions.ParseWeights(weights, DecodeKernelOptions.ParseKernel(kernel));
             return UpRunner.RunAsync(new LocalClusterOptions
             {
                 ModelDir = Path.GetFullPath(modelDir),
@@ -64,6 +71,7 @@ public static class UpCommand
                 LinkMbit = parseResult.GetValue(linkMbit) is > 0 and int megabits ? megabits : null,
                 Trace = parseResult.GetValue(trace),
                 Reuse = OnOffOption.Parse(parseResult.GetValue(reuse)!),
+                DecodeNodeArguments = ["--decode-kernel", kernel, "--fast-weights", weights],
             }, context, cancellationToken);
         });
         return command;

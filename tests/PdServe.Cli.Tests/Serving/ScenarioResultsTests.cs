@@ -12,7 +12,8 @@ public sealed class ScenarioResultsTests
         var scenarios = ScenarioCatalog.Create("kv.json", "plan.json", [1000, 100]);
 
         Assert.Equal(["unified", "pd", "pd-kv", "pd-plan", "pd-1gbit", "pd-kv-1gbit", "pd-plan-1gbit", "pd-100mbit", "pd-kv-100mbit", "pd-plan-100mbit",
-                "multiturn-reuse-off", "multiturn-reuse-on", "multiturn-reuse-off-100mbit", "multiturn-reuse-on-100mbit"],
+                "multiturn-reuse-off", "multiturn-reuse-on", "multiturn-full-reuse-off", "multiturn-full-reuse-on",
+                "multiturn-reuse-off-100mbit", "multiturn-reuse-on-100mbit", "multiturn-full-reuse-off-100mbit", "multiturn-full-reuse-on-100mbit"],
             scenarios.Select(s => s.Name));
         Assert.Equal(["up", "--model", "m", "--prefill", "0", "--decode", "2", "--port", "8400"], scenarios[0].UpArguments("m", 8400));
         Assert.Equal(["up", "--model", "m", "--prefill", "1", "--decode", "1", "--plan", "kv.json", "--link-mbit", "100", "--port", "8400"],
@@ -25,10 +26,15 @@ public sealed class ScenarioResultsTests
     {
         var scenarios = ScenarioCatalog.Create("kv.json", "plan.json", [1000, 100]).Where(s => s.Conversations).ToList();
 
-        Assert.Equal(["up", "--model", "m", "--prefill", "1", "--decode", "2", "--reuse", "off", "--port", "8400"], scenarios[0].UpArguments("m", 8400));
-        Assert.Equal(["up", "--model", "m", "--prefill", "1", "--decode", "2", "--link-mbit", "100", "--reuse", "on", "--port", "8400"],
+        // The comparison runs with the token-aware KV policy on both sides; the full-KV pair shows what the policy's cap costs reuse.
+        Assert.Equal(["up", "--model", "m", "--prefill", "1", "--decode", "2", "--plan", "kv.json", "--reuse", "off", "--port", "8400"],
+            scenarios[0].UpArguments("m", 8400));
+        Assert.Equal(["up", "--model", "m", "--prefill", "1", "--decode", "2", "--plan", "kv.json", "--link-mbit", "100", "--reuse", "on", "--port", "8400"],
             scenarios.Single(s => s.Name == "multiturn-reuse-on-100mbit").UpArguments("m", 8400));
+        Assert.Equal(["up", "--model", "m", "--prefill", "1", "--decode", "2", "--reuse", "on", "--port", "8400"],
+            scenarios.Single(s => s.Name == "multiturn-full-reuse-on").UpArguments("m", 8400));
         Assert.Equal("multiturn-reuse-off-100mbit", scenarios.Single(s => s.Name == "multiturn-reuse-on-100mbit").Baseline);
+        Assert.Equal("multiturn-full-reuse-off-100mbit", scenarios.Single(s => s.Name == "multiturn-full-reuse-on-100mbit").Baseline);
         Assert.Equal([ScenarioCatalog.ConversationReuse, ScenarioCatalog.ConversationReuseGroup(100)], scenarios.Select(s => s.Group).Distinct());
         // The other scenarios leave up's reuse default alone.
         Assert.All(ScenarioCatalog.Create("kv.json", "plan.json", []).Where(s => !s.Conversations), s => Assert.DoesNotContain("--reuse", s.UpArguments("m", 1)));

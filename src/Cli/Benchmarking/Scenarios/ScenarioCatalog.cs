@@ -21,16 +21,24 @@ public static class ScenarioCatalog
     private static (string Text, string Suffix) LinkRate(int mbit) =>
         mbit >= 1000 && mbit % 1000 == 0 ? ($"{mbit / 1000} Gbit/s", $"{mbit / 1000}gbit") : ($"{mbit} Mbit/s", $"{mbit}mbit");
 
-    /// <summary>Conversations on one prefill and two decode nodes (so routing by where a conversation's KV is matters), reuse off then on.</summary>
-    private static IEnumerable<ServingScenario> ConversationScenarios(string group, string suffix, int? mbit)
+    /// <summary>
+    /// Conversations on one prefill and two decode nodes (so routing by where a conversation's KV is matters), reuse off
+    /// then on: first with the token-aware KV policy (the plan), then with full KV, since the policy caps what a delta can
+    /// save on its selected layers (README, "Prefix reuse").
+    /// </summary>
+    private static IEnumerable<ServingScenario> ConversationScenarios(string group, string suffix, int? mbit, string kvPlan)
     {
         string link = mbit is { } m ? $", prefill node behind a {LinkRate(m).Text} tbf-shaped veth" : "";
         yield return new($"multiturn-reuse-off{suffix}", group,
-            $"one prefill and two decode nodes, multi-turn conversations, reuse off (no prefix cache, no conversation cache, least-load routing){link}",
-            1, 2, null, mbit, null) { Reuse = false, Conversations = true };
+            $"one prefill and two decode nodes, multi-turn conversations, token-aware KV policy ({kvPlan}), reuse off (no prefix cache, no conversation cache, least-load routing){link}",
+            1, 2, kvPlan, mbit, null) { Reuse = false, Conversations = true };
         yield return new($"multiturn-reuse-on{suffix}", group,
             $"the same with reuse on (prefix cache on the prefill node, conversations parked on the decode nodes, routing by KV){link}",
-            1, 2, null, mbit, $"multiturn-reuse-off{suffix}") { Reuse = true, Conversations = true };
+            1, 2, kvPlan, mbit, $"multiturn-reuse-off{suffix}") { Reuse = true, Conversations = true };
+        yield return new($"multiturn-full-reuse-off{suffix}", group, $"as multiturn-reuse-off{suffix} with full KV (no plan)",
+            1, 2, null, mbit, null) { Reuse = false, Conversations = true };
+        yield return new($"multiturn-full-reuse-on{suffix}", group, $"as multiturn-reuse-on{suffix} with full KV (no plan)",
+            1, 2, null, mbit, $"multiturn-full-reuse-off{suffix}") { Reuse = true, Conversations = true };
     }
 
     public static IReadOnlyList<ServingScenario> Create(string kvPlan, string prunePlan, IReadOnlyList<int> linkMbits)
@@ -50,12 +58,12 @@ public static class ScenarioCatalog
             scenarios.Add(new($"pd-kv-{suffix}", group, "the same with the token-aware KV policy", 1, 1, kvPlan, mbit, $"pd-{suffix}"));
             scenarios.Add(new($"pd-plan-{suffix}", group, "the same with the prune plan", 1, 1, prunePlan, mbit, $"pd-{suffix}"));
         }
-        scenarios.AddRange(ConversationScenarios(ConversationReuse, "", null));
+        scenarios.AddRange(ConversationScenarios(ConversationReuse, "", null, kvPlan));
         // Reuse saves bytes; the slowest link is where saved bytes show most as time.
         if (linkMbits.Count > 0)
         {
             int slowest = linkMbits.Min();
-            scenarios.AddRange(ConversationScenarios(ConversationReuseGroup(slowest), "-" + LinkRate(slowest).Suffix, slowest));
+            scenarios.AddRange(ConversationScenarios(ConversationReuseGroup(slowest), "-" + LinkRate(slowest).Suffix, slowest, kvPlan));
         }
         return scenarios;
     }

@@ -20,10 +20,13 @@ public static class TtftBench
     {
         ModelConfig config = ModelDirectory.Open(modelDirectory).Config;
         var quiet = new NodeHostSettings { MinimumLogLevel = LogLevel.Warning };
-        RunningNode prefill = PrefillNodeHost.StartAsync(new PrefillNodeOptions { ModelDirectory = modelDirectory, Host = quiet, Threads = 1 }).GetAwaiter().GetResult();
+        // Every repetition sends the same prompt, so reuse is off: each one must prefill and transfer it cold.
+        RunningNode prefill = PrefillNodeHost.StartAsync(new PrefillNodeOptions { ModelDirectory = modelDirectory, Host = quiet, Threads = 1, PrefixCacheBytes = 0 })
+            .GetAwaiter().GetResult();
         RunningNode decode = DecodeNodeHost.StartAsync(new DecodeNodeOptions
         {
             ModelDirectory = modelDirectory, Host = quiet, Threads = 1, MaxContextTokens = config.MaxPositionEmbeddings, MaxBatchSize = 1,
+            ConversationCache = false,
         }).GetAwaiter().GetResult();
         try
         {
