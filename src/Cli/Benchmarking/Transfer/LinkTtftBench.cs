@@ -60,8 +60,8 @@ public static class LinkTtftBench
         var nodes = new List<NodeProcess>();
         try
         {
-            // Every repetition sends the same prompt: without reuse off the prefix cache would answer all but the first
-            // from memory and the parked prompt would shrink the transfer, so TTFT would time neither prefill nor link.
+            // Every repetition sends the same prompt: with reuse on, the prefix cache would answer all but the first from
+            // memory and the parked prompt would shrink the transfer, so TTFT would time neither prefill nor link.
             nodes.Add(NodeProcess.Start(prefillSpec, modelDirectory, planFile, null, [], log, reuse: false));
             nodes.Add(NodeProcess.Start(decodeSpec, modelDirectory, planFile, null, [prefillSpec.Address], log, reuse: false));
             using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) })
