@@ -1,3 +1,4 @@
+using PdServe.Engine.FastPath;
 using PdServe.Engine.Loading;
 using PdServe.Engine.Model;
 using PdServe.Engine.Tokenization;
@@ -25,15 +26,21 @@ public sealed class LoadedModel : IDisposable
     public int? BosTokenId => Directory.BosTokenId ?? Tokenizer.BosTokenId;
 
     /// <param name="overlayWeights">A safetensors file whose tensors replace the checkpoint's (a healed stage's blocks).</param>
+    /// <param name="int8RoundTrip">
+    /// Load the projections as the fused decode step's int8 weights hold them (<see cref="Int8RoundTripWeights"/>), so a
+    /// torch forward pass scores what <c>--fast-weights int8</c> serves.
+    /// </param>
     /// <exception cref="ModelLoadException">The directory, a file or a tensor is missing, corrupt or unsupported.</exception>
-    public static LoadedModel Load(string path, ModelLoadOptions options, string? overlayWeights = null)
+    public static LoadedModel Load(string path, ModelLoadOptions options, string? overlayWeights = null, bool int8RoundTrip = false)
     {
         ModelDirectory directory = ModelDirectory.Open(path);
         TextTokenizer tokenizer = TextTokenizer.Load(directory.Path);
         using SafeTensorsCheckpoint weights = directory.OpenWeights();
-        if (overlayWeights is null) return new LoadedModel(directory, tokenizer, CausalLm.Load(directory.Config, weights, options));
-        using SafeTensorsCheckpoint overlay = SafeTensorsCheckpoint.OpenFile(overlayWeights);
-        return new LoadedModel(directory, tokenizer, CausalLm.Load(directory.Config, new OverlayWeightSource(overlay, weights), options));
+        using SafeTensorsCheckpoint? overlay = overlayWeights is null ? null : SafeTensorsCheckpoint.OpenFile(overlayWeights);
+        IWeightSource source = overlay is null ? weights : new OverlayWeightSource(overlay, weights);
+        if (!int8RoundTrip) return new LoadedModel(directory, tokenizer, CausalLm.Load(directory.Config, source, options));
+        var int8 = new Int8RoundTripWeights(source, directory.Config);
+        return new LoadedModel(directory, tokenizer, CausalLm.Load(int8.Config, int8, options));
     }
 
     /// <summary>

@@ -16,6 +16,7 @@ public static class PruningModel
     };
 
     /// <param name="overlayWeights">A healed stage's blocks, loaded over the checkpoint's.</param>
-    public static LoadedModel Load(string directory, IProgress<double>? progress = null, string? overlayWeights = null) =>
-        LoadedModel.Load(directory, LoadOptions with { Progress = progress }, overlayWeights);
+    /// <param name="int8RoundTrip">The projections as the fused decode step's int8 weights hold them (scoring <c>--fast-weights int8</c>).</param>
+    public static LoadedModel Load(string directory, IProgress<double>? progress = null, string? overlayWeights = null, bool int8RoundTrip = false) =>
+        LoadedModel.Load(directory, LoadOptions with { Progress = progress }, overlayWeights, int8RoundTrip);
 }

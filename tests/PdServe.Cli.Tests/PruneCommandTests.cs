@@ -76,6 +76,10 @@ public sealed class PruneCommandTests : IDisposable
         CliRun eval = CliRun.Of("eval", "--model", model, "--data", heldOut, "--plan", plan, "--window", "24", "--prompt-tokens", "8", "--threads", "1");
         Assert.True(eval.ExitCode == 0, eval.Stderr);
         Assert.Contains("plan (healed): prefill skips", eval.Stdout);
+        CliRun healedInt8 = CliRun.Of("eval", "--model", model, "--data", heldOut, "--plan", plan, "--window", "24", "--prompt-tokens", "8", "--threads", "1",
+            "--fast-weights", "int8");
+        Assert.True(healedInt8.ExitCode == 0, healedInt8.Stderr);
+        Assert.Contains("(healed): prefill skips", healedInt8.Stdout[healedInt8.Stdout.IndexOf("unpruned, decode int8", StringComparison.Ordinal)..]);
         CliRun generate = CliRun.Of("generate", "--model", model, "--plan", plan, "--prompt", "in the", "--max-tokens", "3", "--temperature", "0", "--json");
         Assert.True(generate.ExitCode == 0, generate.Stderr);
         using (var node = PdServe.NodeHosting.StageModel.Load(model, plan, PdServe.NodeHosting.Stage.Decode, new PdServe.Engine.Model.ModelLoadOptions()))
@@ -116,6 +120,15 @@ public sealed class PruneCommandTests : IDisposable
         int blocks = eval.Stdout.IndexOf($"│ plan: prefill skips [{written.PrefillSkip[0]}]", StringComparison.Ordinal);
         int withKv = eval.Stdout.IndexOf("+ KV first 2/last 3", StringComparison.Ordinal);
         Assert.True(unpruned > 0 && blocks > unpruned && withKv > blocks, eval.Stdout);
+
+        // --fast-weights int8 adds each configuration again with its decode stage on the fused kernel's int8 weights.
+        CliRun int8 = CliRun.Of("eval", "--model", model, "--data", heldOut, "--plan", plan, "--window", "24", "--prompt-tokens", "8", "--threads", "1",
+            "--fast-weights", "int8");
+        Assert.True(int8.ExitCode == 0, int8.Stderr);
+        int unprunedInt8 = int8.Stdout.IndexOf("│ unpruned, decode int8", StringComparison.Ordinal);
+        int withKvInt8 = int8.Stdout.IndexOf("last 3 in layers", int8.Stdout.IndexOf("decode int8", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.True(unprunedInt8 > int8.Stdout.IndexOf("+ KV first 2/last 3", StringComparison.Ordinal) && withKvInt8 > unprunedInt8, int8.Stdout);
+        Assert.Contains("\"decode int8\" rows decode with the int8 weights", int8.Stdout);
     }
 
     [Fact]

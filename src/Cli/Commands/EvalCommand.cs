@@ -9,8 +9,9 @@ using PdServe.Training.Corpus;
 namespace PdServe.Cli.Commands;
 
 /// <summary>
-/// <c>pdserve eval --model DIR --data FILE [--skip-blocks LIST | --plan FILE] [--max-tokens N]</c>: perplexity of the
-/// model on held-out text, and of the pruned configuration with its top-1 agreement with the unpruned model.
+/// <c>pdserve eval --model DIR --data FILE [--skip-blocks LIST | --plan FILE] [--max-tokens N] [--fast-weights int8]</c>:
+/// perplexity of the model on held-out text, and of the pruned (or int8-decoded) configuration with its top-1
+/// agreement with the unpruned model.
 /// </summary>
 public static class EvalCommand
 {
@@ -33,10 +34,13 @@ public static class EvalCommand
                 "Tokens at the start of each window that the prefill stage processes; the rest are scored (default: half the window)")
             .Require(n => n is null or >= 1, "an integer >= 1");
         var threads = OptionChecks.Threads();
+        var fastWeights = DecodeKernelOptions.Weights();
+        fastWeights.Description = "auto: score the decode stage in fp32; int8: also score it with the fused kernel's int8 weights " +
+                                  "(quantized per group of 64 inputs as the decode nodes quantize them), against fp32";
 
         var command = new Command("eval", "Perplexity and top-1 agreement on held-out text, unpruned and pruned")
         {
-            model, data, skipBlocks, plan, maxTokens, window, promptTokens, threads,
+            model, data, skipBlocks, plan, maxTokens, window, promptTokens, threads, fastWeights,
         };
         command.Validators.Add(result =>
         {
@@ -56,7 +60,8 @@ public static class EvalCommand
                 WindowTokens = (int?)parseResult.GetValue(window),
                 PromptTokens = (int?)parseResult.GetValue(promptTokens),
             };
-            return EvalRunner.Run(context, modelDir, documents, parseResult.GetValue(skipBlocks) ?? [], prunePlan, options);
+            bool int8Decode = parseResult.GetValue(fastWeights) == "int8";
+            return EvalRunner.Run(context, modelDir, documents, parseResult.GetValue(skipBlocks) ?? [], prunePlan, options, int8Decode);
         });
         return command;
     }

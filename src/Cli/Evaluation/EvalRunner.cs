@@ -14,7 +14,9 @@ namespace PdServe.Cli.Evaluation;
 /// </summary>
 public static class EvalRunner
 {
-    public static int Run(CliContext context, string modelDir, TextDocuments documents, int[] skipBlocks, PrunePlan? plan, EvaluationOptions options)
+    /// <param name="int8Decode">Also score every configuration with its decode stage on the fused kernel's int8 weights.</param>
+    public static int Run(CliContext context, string modelDir, TextDocuments documents, int[] skipBlocks, PrunePlan? plan, EvaluationOptions options,
+        bool int8Decode = false)
     {
         using var interrupt = new InterruptSignal();
         using LoadedModel loaded = LoadingProgress.Run(context, "loading model", progress => PruningModel.Load(modelDir, progress));
@@ -24,13 +26,32 @@ public static class EvalRunner
         using LoadedModel? healedDecode = plan?.HealedFile(prefill: false) is { } decodeFile
             ? LoadingProgress.Run(context, "loading the healed decode stage", progress => PruningModel.Load(modelDir, progress, decodeFile)) : null;
         StageModels? healed = healedPrefill is not null && healedDecode is not null ? new StageModels(healedPrefill.Model, healedDecode.Model) : null;
+        // The decode stage as --fast-weights int8 serves it: the decode weights (the base ones, and a healed plan's own)
+        // quantized as the fused kernel packs them.
+        using LoadedModel? int8 = int8Decode
+            ? LoadingProgress.Run(context, "loading the int8 decode stage", progress => PruningModel.Load(modelDir, progress, int8RoundTrip: true))
+            : null;
+        using LoadedModel? int8Healed = int8Decode && plan?.HealedFile(prefill: false) is { } healedDecodeFile
+            ? LoadingProgress.Run(context, "loading the healed int8 decode stage",
+                progress => PruningModel.Load(modelDir, progress, healedDecodeFile, int8RoundTrip: true))
+            : null;
         List<(string, StagedPruning)> configurations = Configurations(skipBlocks, plan, healed);
+        if (int8 is not null)
+        {
+            configurations.AddRange(configurations.ToList().Select(c =>
+            {
+                StageModels? own = c.Item2.Models;
+                var models = new StageModels(own?.Prefill ?? loaded.Model, own is null ? int8.Model : int8Healed!.Model);
+                return ($"{c.Item1}, decode int8", c.Item2 with { Models = models });
+            }));
+        }
         foreach ((_, StagedPruning pruning) in configurations) CheckBlocks(pruning, loaded.Model.Config.NumLayers);
         IReadOnlyList<EvaluationResult> results = PhasedProgress.Run(context, progress =>
             PruningGuard.Run(() => new Evaluator(loaded, options).Evaluate(documents, configurations,
                 new Progress<double>(f => progress.Report(new ProgressUpdate("evaluating", f))), interrupt.Token)));
         EvaluationTable.Write(context, $"Held-out evaluation of {Path.GetFileName(Path.GetFullPath(modelDir))} on {Path.GetFileName(documents.Path)}", results);
-        context.Out.WriteLine("Scored: the continuation tokens of each window (first by the prefill stage, the rest by decode), fp32.");
+        context.Out.WriteLine("Scored: the continuation tokens of each window (first by the prefill stage, the rest by decode), fp32" +
+                              (int8 is null ? "." : "; \"decode int8\" rows decode with the int8 weights, dequantized (per group of 64 inputs, as the decode nodes' fused kernel holds them)."));
         return ExitCodes.Ok;
     }
 

@@ -114,6 +114,74 @@ public sealed class FastDecoderTests
         Assert.InRange(CompareSteps(model, [9, 12], steps: 4, policy: policy), 0, 1e-4);
     }
 
+    [Theory]
+    [InlineData("llama-gqa")]
+    [InlineData("llama-tied")]
+    [InlineData("qwen2-bias")]
+    public void A_torch_model_on_int8_round_trip_weights_decodes_what_the_int8_fused_step_decodes(string architecture)
+    {
+        // What `pdserve eval --fast-weights int8` scores: torch on the dequantized int8 weights must be the fused int8
+        // step up to summation order, from the same prompt KV (the prefill stage stays on the checkpoint's weights).
+        using var directory = new TempDirectory();
+        TinyCheckpoint.Write(directory.Path, Config(architecture), seed: 7);
+        ModelDirectory files = ModelDirectory.Open(directory.Path);
+        var options = new ModelLoadOptions { PrefillDtype = ScalarType.Float32, DecodeDtype = ScalarType.Float32, TwoThreadDecode = false };
+        using SafeTensorsCheckpoint weights = files.OpenWeights();
+        using CausalLm model = CausalLm.Load(files.Config, weights, options);
+        var int8 = new Int8RoundTripWeights(weights, files.Config);
+        using CausalLm roundTrip = CausalLm.Load(int8.Config, int8, options);
+        Assert.False(int8.Config.TieWordEmbeddings);
+        // Quantized: the projections differ from the checkpoint's; the embeddings and norms do not.
+        Assert.True(TinyModels.MaxAbsDifference(model.Blocks[0].Attention.Qkv.Weight, roundTrip.Blocks[0].Attention.Qkv.Weight) > 0);
+        Assert.Equal(0, TinyModels.MaxAbsDifference(model.EmbeddingWeight, roundTrip.EmbeddingWeight));
+
+        int[] promptLengths = [5, 9];
+        const int steps = 3;
+        using KvCache torchCache = model.CreateCache(promptLengths.Length, 64);
+        using KvCache fastCache = model.CreateCache(promptLengths.Length, 64);
+        int[][] sequences = promptLengths.Select((length, i) => TinyModels.RandomTokens(length + steps, model.Config.VocabSize, seed: 60 + i)).ToArray();
+        for (int s = 0; s < sequences.Length; s++)
+        {
+            model.Prefill(sequences[s][..promptLengths[s]], torchCache, slot: s).Dispose();
+            model.Prefill(sequences[s][..promptLengths[s]], fastCache, slot: s).Dispose();
+        }
+        using var fast = new FastDecoder(model, promptLengths.Length, workers: 2, WeightFormat.Int8);
+        for (int step = 0; step < steps; step++)
+        {
+            int[] positions = promptLengths.Select(length => length + step).ToArray();
+            int[] tokens = sequences.Select((sequence, s) => sequence[positions[s]]).ToArray();
+            using Tensor expected = roundTrip.DecodeStep(tokens, positions, torchCache);
+            using Tensor actual = fast.Step(tokens, positions, fastCache);
+            Assert.InRange(TinyModels.MaxAbsDifference(actual, expected) / expected.std().item<float>(), 0, 1e-4);
+        }
+    }
+
+    [Fact]
+    public void Int8_steps_are_bitwise_the_same_run_after_run_and_for_any_worker_count()
+    {
+        // Greedy output with --fast-weights int8 is reproducible: each output row and attention head is summed by one
+        // worker in a fixed order, so neither thread timing nor the node's thread count changes a logit.
+        using CausalLm model = Load(TinyCheckpoint.LlamaGqa(), ScalarType.Float32);
+        int[] prompt = TinyModels.RandomTokens(7, model.Config.VocabSize, seed: 5);
+        float[] Logits(int workers)
+        {
+            using KvCache cache = model.CreateCache(1, 32);
+            model.Prefill(prompt, cache, slot: 0).Dispose();
+            using var fast = new FastDecoder(model, 1, workers, WeightFormat.Int8);
+            var all = new List<float>();
+            for (int step = 0; step < 3; step++)
+            {
+                using Tensor logits = fast.Step([prompt[step]], [prompt.Length + step], cache);
+                all.AddRange(logits.data<float>().ToArray());
+            }
+            return all.ToArray();
+        }
+        float[] reference = Logits(2);
+        Assert.Equal(reference, Logits(2));
+        Assert.Equal(reference, Logits(1));
+        Assert.Equal(reference, Logits(3));
+    }
+
     [Fact]
     public void Bf16_and_int8_weights_stay_within_their_rounding()
     {
