@@ -81,7 +81,7 @@ public static class EngineThroughputBench
     {
         string F(double value, string format = "F1") => value.ToString(format, CultureInfo.InvariantCulture);
         var table = new Table()
-            .Title($"Decode kernels, interleaved (fused kernels on {report.KernelIsa}, {ceilings.Threads} threads; copy bandwidth {F(ceilings.MemoryCopyGBps)} GB/s)")
+            .Title($"Decode kernels, interleaved (fused kernels on {report.KernelIsa}, {ceilings.Threads} threads; read bandwidth {F(ceilings.MemoryReadGBps)} GB/s, the batch-1 roofline's ceiling)")
             .AddColumn("batch")
             .AddColumn("kernel")
             .AddColumn(new TableColumn("tok/s").RightAligned())
@@ -94,7 +94,7 @@ public static class EngineThroughputBench
             double torch = choice.Kernels[0].TokensPerSecond;
             foreach (KernelDecodeThroughput k in choice.Kernels)
                 table.AddRow(choice.BatchSize.ToString(CultureInfo.InvariantCulture), Markup.Escape(k.Kernel), F(k.TokensPerSecond), F(k.MillisecondsPerStep, "F2"),
-                    $"{F(k.WeightGBps)} ({F(k.WeightGBps / ceilings.MemoryCopyGBps * 100, "F0")}% of copy)", F(k.TokensPerSecond / torch, "F2") + "x",
+                    $"{F(k.WeightGBps)} ({F(k.WeightGBps / ceilings.MemoryReadGBps * 100, "F0")}% of read)", F(k.TokensPerSecond / torch, "F2") + "x",
                     k.Kernel == choice.Fastest ? "fastest" : "");
         }
         context.Out.Write(table);
