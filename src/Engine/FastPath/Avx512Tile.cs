@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PdServe.Engine.FastPath;
 
@@ -10,6 +11,13 @@ namespace PdServe.Engine.FastPath;
 internal static unsafe class Avx512Tile
 {
     public const int MaxWidth = 4;
+
+    /// <summary>
+    /// How far ahead of the block being multiplied the loop asks for weight bytes: without it a batch-1 step waits on
+    /// loads the hardware prefetcher starts too late (bench/RESULTS.md, "Software prefetch in the GEMV loop": the sweep
+    /// that chose 4 KiB). A prefetch past the matrix's end is harmless: it never faults.
+    /// </summary>
+    private const int PrefetchBytes = 4096;
 
     /// <summary>
     /// Adds blocks [firstBlock, firstBlock + blocks) of the tile into <paramref name="acc"/> ([input row · 4 + weight
@@ -62,6 +70,7 @@ internal static unsafe class Avx512Tile
                 }
                 left--;
             }
+            Sse.Prefetch0(p + PrefetchBytes);
             Vector512<float> w0 = TFormat.Load512(p, s0);
             Vector512<float> w1 = TFormat.Load512(p + rowBytes, s1);
             Vector512<float> w2 = TFormat.Load512(p + 2 * rowBytes, s2);
