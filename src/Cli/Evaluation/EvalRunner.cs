@@ -1,5 +1,6 @@
 using PdServe.Cli.Terminal;
 using PdServe.Engine;
+using PdServe.Engine.FastPath;
 using PdServe.Training.Corpus;
 using PdServe.Engine.Planning;
 using PdServe.Pruning;
@@ -23,15 +24,17 @@ public static class EvalRunner
         // A healed plan is scored as its nodes run it: each stage on its own healed weights.
         using LoadedModel? healedPrefill = plan?.HealedFile(prefill: true) is { } prefillFile
             ? LoadingProgress.Run(context, "loading the healed prefill stage", progress => PruningModel.Load(modelDir, progress, prefillFile)) : null;
-        using LoadedModel? healedDecode = plan?.HealedFile(prefill: false) is { } decodeFile
-            ? LoadingProgress.Run(context, "loading the healed decode stage", progress => PruningModel.Load(modelDir, progress, decodeFile)) : null;
+        string? healedDecodeFile = plan?.HealedFile(prefill: false);
+        using LoadedModel? healedDecode = healedDecodeFile is not null
+            ? LoadingProgress.Run(context, "loading the healed decode stage", progress => PruningModel.Load(modelDir, progress, healedDecodeFile)) : null;
         StageModels? healed = healedPrefill is not null && healedDecode is not null ? new StageModels(healedPrefill.Model, healedDecode.Model) : null;
         // The decode stage as --fast-weights int8 serves it: the decode weights (the base ones, and a healed plan's own)
         // quantized as the fused kernel packs them.
         using LoadedModel? int8 = int8Decode
             ? LoadingProgress.Run(context, "loading the int8 decode stage", progress => PruningModel.Load(modelDir, progress, int8RoundTrip: true))
             : null;
-        using LoadedModel? int8Healed = int8Decode && plan?.HealedFile(prefill: false) is { } healedDecodeFile
+        // Configurations run healed weights only when both stages are healed, so only then is a healed int8 stage loaded.
+        using LoadedModel? int8Healed = int8Decode && healed is not null
             ? LoadingProgress.Run(context, "loading the healed int8 decode stage",
                 progress => PruningModel.Load(modelDir, progress, healedDecodeFile, int8RoundTrip: true))
             : null;
@@ -51,7 +54,7 @@ public static class EvalRunner
                 new Progress<double>(f => progress.Report(new ProgressUpdate("evaluating", f))), interrupt.Token)));
         EvaluationTable.Write(context, $"Held-out evaluation of {Path.GetFileName(Path.GetFullPath(modelDir))} on {Path.GetFileName(documents.Path)}", results);
         context.Out.WriteLine("Scored: the continuation tokens of each window (first by the prefill stage, the rest by decode), fp32" +
-                              (int8 is null ? "." : "; \"decode int8\" rows decode with the int8 weights, dequantized (per group of 64 inputs, as the decode nodes' fused kernel holds them)."));
+                              (int8 is null ? "." : $"; \"decode int8\" rows decode with the int8 weights, dequantized (per group of {PackedWeights.DefaultGroupSize} inputs, as the decode nodes' fused kernel holds them)."));
         return ExitCodes.Ok;
     }
 
