@@ -27,20 +27,23 @@ public static class BenchPruningCommand
             .Require(n => n >= 0, "an integer >= 0");
         var evalTokens = OptionChecks.OptionalLong("--eval-tokens", "Score at most this many held-out tokens per configuration");
         var rounds = OptionChecks.Int("--speed-rounds", 3, "Interleaved bench engine rounds (medians)").Require(n => n >= 1, "an integer >= 1");
-        var kvLengths = new Option<string>("--kv-prompt-lengths") { Description = "Prompt lengths of the measured KV bytes", HelpName = "LIST", DefaultValueFactory = _ => "512,1024,2048" }
+        var kvLengths = new Option<string>("--kv-prompt-lengths") { Description = "Prompt lengths of the measured KV bytes", HelpName = "LIST", DefaultValueFactory = _ => "512,1024,2047" }
             .Require(text => IntegerList.TryParse(text, out int[] values) && values.All(v => v >= 1), "a comma-separated list of integers >= 1");
         var port = OptionChecks.Int("--port", 8450, "Gateway port of the measuring clusters", "PORT").Require(p => p is >= 1 and <= 65535, "a port (1-65535)");
         var seed = OptionChecks.Int("--seed", 0, "Seed of the searches and the measured prompts", "S");
         var calibrationPrompt = OptionChecks.Int("--prompt-tokens", 0, "Prompt tokens of each calibration sample (0: prune's default)").Require(n => n >= 0, "an integer >= 0");
         var calibrationContinuation = OptionChecks.Int("--continuation-tokens", 0, "Continuation tokens of each calibration sample (0: prune's default)")
             .Require(n => n >= 0, "an integer >= 0");
+        var kvDefaults = new PdServe.Pruning.Calibration.CalibrationOptions();
+        var kvFirst = OptionChecks.Int("--kv-first", kvDefaults.First, "F: first prompt positions a KV-pruned layer keeps (prune's option)", "F").Require(n => n >= 0, "an integer >= 0");
+        var kvLast = OptionChecks.Int("--kv-last", kvDefaults.Last, "L: last prompt positions a KV-pruned layer keeps (prune's option)", "L").Require(n => n >= 0, "an integer >= 0");
         var iterations = OptionChecks.Int("--iterations", 0, "Annealing moves per stage (0: prune's default)", "I").Require(n => n >= 0, "an integer >= 0");
         var smoke = new Option<bool>("--smoke") { Description = "Tiny bench engine sizes (tests only)", Hidden = true };
         var outDir = new Option<string>("--out-dir") { Description = "Report folder", HelpName = "DIR", DefaultValueFactory = _ => "bench/pruning" };
         var command = new Command("pruning", "Regenerate the pruning report: plans per K_D, quality with healing and the KV policy, stage speeds, measured KV bytes")
         {
             model, calib, heldout, decodeSkips, prefillBudget, heal, healData, evalPrompt, evalTokens, rounds, kvLengths, port, seed, calibrationPrompt, calibrationContinuation,
-            iterations, smoke, outDir,
+            kvFirst, kvLast, iterations, smoke, outDir,
         };
         command.SetAction((parseResult, cancellation) =>
         {
@@ -63,6 +66,8 @@ public static class BenchPruningCommand
                 Seed = parseResult.GetValue(seed),
                 CalibrationPromptTokens = parseResult.GetValue(calibrationPrompt) is > 0 and int p ? p : null,
                 CalibrationContinuationTokens = parseResult.GetValue(calibrationContinuation) is > 0 and int c ? c : null,
+                KvFirst = parseResult.GetValue(kvFirst),
+                KvLast = parseResult.GetValue(kvLast),
                 Iterations = parseResult.GetValue(iterations) is > 0 and int i ? i : null,
                 Smoke = parseResult.GetValue(smoke),
                 OutDir = parseResult.GetValue(outDir)!,

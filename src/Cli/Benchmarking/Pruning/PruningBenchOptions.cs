@@ -15,13 +15,17 @@ public sealed record PruningBenchOptions
     public int? EvalPromptTokens { get; init; }
     public long? EvalTokens { get; init; }
     public int SpeedRounds { get; init; } = 3;
-    public IReadOnlyList<int> KvPromptLengths { get; init; } = [512, 1024, 2048];
+    /// <summary>Prompt lengths of the measured KV bytes; each request asks one token, so a context of 2,048 takes at most 2,047.</summary>
+    public IReadOnlyList<int> KvPromptLengths { get; init; } = [512, 1024, 2047];
     public int Port { get; init; } = 8450;
     public int Seed { get; init; }
     /// <summary>Calibration sample shape and annealing moves of each search (prune's options; null: prune's defaults).</summary>
     public int? CalibrationPromptTokens { get; init; }
     public int? CalibrationContinuationTokens { get; init; }
     public int? Iterations { get; init; }
+    /// <summary>The token-aware KV policy's kept first and last prompt positions (prune's <c>--kv-first</c>/<c>--kv-last</c>).</summary>
+    public int KvFirst { get; init; } = new PdServe.Pruning.Calibration.CalibrationOptions().First;
+    public int KvLast { get; init; } = new PdServe.Pruning.Calibration.CalibrationOptions().Last;
     /// <summary>Tiny bench engine sizes (tests only): decode is then read at batch 2, not 16.</summary>
     public bool Smoke { get; init; }
     public string OutDir { get; init; } = "bench/pruning";

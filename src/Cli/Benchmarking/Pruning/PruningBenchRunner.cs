@@ -35,6 +35,7 @@ public static class PruningBenchRunner
             {
                 "prune", "--model", options.ModelDir, "--calib", options.CalibPath, "--prefill-skip", "auto",
                 "--prefill-kl-budget", Invariant(options.PrefillKlBudget), "--decode-skip", Invariant(decodeSkip), "--kv-layers", "auto",
+                "--kv-first", Invariant(options.KvFirst), "--kv-last", Invariant(options.KvLast),
                 "--seed", Invariant(options.Seed), "--out", planPath, "--eval", options.HeldoutPath, "--eval-prompt-tokens", Invariant(evalPrompt),
                 "--report", options.OutDir,
             };
