@@ -29,7 +29,7 @@ public sealed class BenchPruningTests : IDisposable
         File.WriteAllText(held, "the earth brought forth grass and the herb yielding seed after his kind\n\nand the evening and the morning were the third day");
 
         CliRun run = CliRun.Of("bench", "pruning", "--model", model, "--calib", calibration, "--heldout", held, "--decode-skips", "1,2",
-            "--eval-prompt-tokens", "12", "--prompt-tokens", "12", "--continuation-tokens", "6", "--iterations", "4", "--speed-rounds", "1",
+            "--eval-prompt-tokens", "12", "--prompt-tokens", "12", "--continuation-tokens", "6", "--iterations", "4", "--kv-first", "2", "--kv-last", "3", "--speed-rounds", "1",
             "--kv-prompt-lengths", "20,40", "--port", PdServe.Cli.Cluster.NodeSpec.FreePort().ToString(), "--smoke", "--out-dir", report);
 
         Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
@@ -38,6 +38,7 @@ public sealed class BenchPruningTests : IDisposable
             PrunePlan plan = PrunePlan.Load(Path.Combine(report, $"plan-d{decodeSkip}.json"));
             Assert.Equal(decodeSkip, plan.DecodeSkip.Count);
             Assert.True(plan.PrefillSkip.Count <= decodeSkip);
+            Assert.Equal((2, 3), (plan.Kv.First, plan.Kv.Last));
         }
         using JsonDocument measurements = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "measurements.json")));
         JsonElement[] speeds = measurements.RootElement.GetProperty("speeds").EnumerateArray().ToArray();
