@@ -34,9 +34,8 @@ public static class BenchPruningCommand
         var calibrationPrompt = OptionChecks.Int("--prompt-tokens", 0, "Prompt tokens of each calibration sample (0: prune's default)").Require(n => n >= 0, "an integer >= 0");
         var calibrationContinuation = OptionChecks.Int("--continuation-tokens", 0, "Continuation tokens of each calibration sample (0: prune's default)")
             .Require(n => n >= 0, "an integer >= 0");
-        var kvDefaults = new PdServe.Pruning.Calibration.CalibrationOptions();
-        var kvFirst = OptionChecks.Int("--kv-first", kvDefaults.First, "F: first prompt positions a KV-pruned layer keeps (prune's option)", "F").Require(n => n >= 0, "an integer >= 0");
-        var kvLast = OptionChecks.Int("--kv-last", kvDefaults.Last, "L: last prompt positions a KV-pruned layer keeps (prune's option)", "L").Require(n => n >= 0, "an integer >= 0");
+        var kvFirst = KvWindowOptions.First();
+        var kvLast = KvWindowOptions.Last();
         var iterations = OptionChecks.Int("--iterations", 0, "Annealing moves per stage (0: prune's default)", "I").Require(n => n >= 0, "an integer >= 0");
         var smoke = new Option<bool>("--smoke") { Description = "Tiny bench engine sizes (tests only)", Hidden = true };
         var outDir = new Option<string>("--out-dir") { Description = "Report folder", HelpName = "DIR", DefaultValueFactory = _ => "bench/pruning" };

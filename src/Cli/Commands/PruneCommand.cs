@@ -44,8 +44,8 @@ public static class PruneCommand
             DefaultValueFactory = _ => "auto",
         }.Require(text => KvLayerRequest.TryParse(text, out _), "auto, none, a count or a comma-separated list of layers");
         var defaults = new CalibrationOptions();
-        var kvFirst = OptionChecks.Int("--kv-first", defaults.First, "F: first prompt positions a KV-pruned layer keeps", "F").Require(n => n >= 0, "an integer >= 0");
-        var kvLast = OptionChecks.Int("--kv-last", defaults.Last, "L: last prompt positions a KV-pruned layer keeps", "L").Require(n => n >= 0, "an integer >= 0");
+        var kvFirst = KvWindowOptions.First();
+        var kvLast = KvWindowOptions.Last();
         var seed = OptionChecks.Int("--seed", 0, "Seed of the annealing moves", "S");
         var iterations = OptionChecks.Int("--iterations", 40, "Simulated-annealing moves per stage", "I").Require(n => n >= 0, "an integer >= 0");
         var promptTokens = OptionChecks.Int("--prompt-tokens", defaults.PromptTokens, "Prompt tokens of each calibration sample").Require(n => n >= 1, "an integer >= 1");

@@ -24,8 +24,8 @@ public sealed record PruningBenchOptions
     public int? CalibrationContinuationTokens { get; init; }
     public int? Iterations { get; init; }
     /// <summary>The token-aware KV policy's kept first and last prompt positions (prune's <c>--kv-first</c>/<c>--kv-last</c>).</summary>
-    public int KvFirst { get; init; } = new PdServe.Pruning.Calibration.CalibrationOptions().First;
-    public int KvLast { get; init; } = new PdServe.Pruning.Calibration.CalibrationOptions().Last;
+    public int KvFirst { get; init; } = PdServe.Cli.Options.KvWindowOptions.DefaultFirst;
+    public int KvLast { get; init; } = PdServe.Cli.Options.KvWindowOptions.DefaultLast;
     /// <summary>Tiny bench engine sizes (tests only): decode is then read at batch 2, not 16.</summary>
     public bool Smoke { get; init; }
     public string OutDir { get; init; } = "bench/pruning";
